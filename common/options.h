@@ -1,0 +1,46 @@
+// options.h: the command lines of the stage programs (DESIGN.md), parsed in one place.
+//
+//   stages 02–05:  NN-name [PORT] [--host ADDR] [--workers N] [--latency MS] [--block spin|sleep]
+//                  [--worker 'CMD ARGS…'] [--data FILE] [--queue N] [--timeout MS]
+//                  [--fork-per-query] [--files DIR] [--quiet] [--help] [--version]
+//   stage 01:      01-file-server [PORT] [ROOT] [--host ADDR] [--quiet] [--help] [--version]
+//
+// Parsing never exits the process: it returns either the options or the exit code to return
+// (0 after --help/--version, 2 after a usage error, whose message is already on stderr).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace common {
+
+struct StageOptions {
+  int port = 8000;                 // 0 asks the kernel for a free port
+  std::string host = "127.0.0.1";
+  unsigned workers = 0;            // 0 = one per CPU (filled in by the parser)
+  unsigned latency_ms = 1000;      // the tutorial's one-second query
+  std::string block = "spin";      // "spin" busy-waits like the tutorial, "sleep" waits like IO
+  std::string worker_command;      // empty = broker-worker next to this program
+  std::string data_file;           // empty = the data set built into the worker
+  unsigned queue_limit = 1024;     // queries waiting for a free worker before 503
+  unsigned query_timeout_ms = 0;   // 0 = latency × 5 + 5000 ms
+  bool fork_per_query = false;     // the tutorial's toy broker: one child per query
+  std::string files_dir = ".";     // stage 05's /file/:name directory
+  bool quiet = false;              // no access log
+};
+
+struct FileServerOptions {
+  int port = 8080;
+  std::string host = "127.0.0.1";
+  std::string root = ".";
+  bool quiet = false;
+};
+
+// The usage text is built from `program` and `summary` (one line on what the stage shows).
+std::variant<StageOptions, int> parse_stage_options(int argc, const char* const* argv,
+                                                    std::string_view summary);
+std::variant<FileServerOptions, int> parse_file_server_options(int argc, const char* const* argv,
+                                                               std::string_view summary);
+
+}  // namespace common
