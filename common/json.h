@@ -1,0 +1,34 @@
+// json.h: the few RapidJSON helpers every part uses — compact text out, checked parsing in.
+//
+// Compact output (no spaces, raw UTF-8) is what Node's JSON.stringify and Express's res.json
+// produce, and it is the IPC wire format: one message per line, so it must never contain '\n'
+// (RapidJSON escapes newlines inside strings, so a compact writer never emits one).
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace common {
+
+using Json = rapidjson::Document;
+
+// Compact JSON text of a value.
+std::string to_json(const rapidjson::Value& value);
+
+// Parses text as one JSON value. On failure returns nullopt and, if `error` is given, a message
+// like "invalid JSON at offset 7: Missing a name for object member.".
+std::optional<Json> parse_json(std::string_view text, std::string* error = nullptr);
+
+// A deep copy of a value into a new document (RapidJSON values are move-only).
+Json copy_json(const rapidjson::Value& value);
+
+// {"error":"<message>"}: the body of every JSON error answer.
+std::string error_body(std::string_view message);
+
+// Reads an integer member, if present and integral.
+std::optional<int64_t> get_int(const rapidjson::Value& object, const char* name);
+
+}  // namespace common
