@@ -43,8 +43,12 @@ class Handle {
 
   [[nodiscard]] T* get() const noexcept { return raw_; }
   T* operator->() const noexcept { return raw_; }
-  [[nodiscard]] uv_handle_t* handle() const noexcept { return reinterpret_cast<uv_handle_t*>(raw_); }
-  [[nodiscard]] uv_stream_t* stream() const noexcept { return reinterpret_cast<uv_stream_t*>(raw_); }
+  [[nodiscard]] uv_handle_t* handle() const noexcept {
+    return reinterpret_cast<uv_handle_t*>(raw_);
+  }
+  [[nodiscard]] uv_stream_t* stream() const noexcept {
+    return reinterpret_cast<uv_stream_t*>(raw_);
+  }
   [[nodiscard]] bool is_open() const noexcept { return raw_ != nullptr; }
 
   // Idempotent; the memory is released in the close callback, never here.
@@ -52,7 +56,8 @@ class Handle {
     if (raw_ == nullptr) return;
     uv_handle_t* h = handle();
     h->data = nullptr;  // late write callbacks must find no owner
-    if (!uv_is_closing(h)) uv_close(h, [](uv_handle_t* closed) { delete reinterpret_cast<T*>(closed); });
+    if (!uv_is_closing(h))
+      uv_close(h, [](uv_handle_t* closed) { delete reinterpret_cast<T*>(closed); });
     raw_ = nullptr;
   }
 

@@ -15,7 +15,8 @@ std::string to_json(const rapidjson::Value& value) {
 
 std::optional<Json> parse_json(std::string_view text, std::string* error) {
   Json document;
-  // kParseStopWhenDoneFlag is not used: trailing garbage after the value is an error, as in JSON.parse.
+  // kParseStopWhenDoneFlag is not used: trailing garbage after the value is an error, as in
+  // JSON.parse.
   document.Parse<rapidjson::kParseDefaultFlags>(text.data(), text.size());
   if (!document.HasParseError()) return document;
   if (error != nullptr) {

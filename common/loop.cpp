@@ -75,7 +75,9 @@ Loop::Loop() {
   open_ = true;
 }
 
-Loop::~Loop() { close(); }
+Loop::~Loop() {
+  close();
+}
 
 int Loop::close() noexcept {
   if (!open_) return 0;

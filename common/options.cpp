@@ -66,7 +66,9 @@ class ArgWalker {
     auto text = value_for(flag);
     if (!text) return std::nullopt;
     auto value = parse_number(*text, max);
-    if (!value) error_ = std::string(flag) + " wants a whole number up to " + std::to_string(max) + ", not '" + std::string(*text) + "'";
+    if (!value)
+      error_ = std::string(flag) + " wants a whole number up to " + std::to_string(max) +
+               ", not '" + std::string(*text) + "'";
     return value ? std::optional<unsigned>(static_cast<unsigned>(*value)) : std::nullopt;
   }
   void fail(std::string message) { error_ = std::move(message); }
@@ -119,7 +121,8 @@ bool parse_stage_flag(ArgWalker& args, std::string_view arg, StageOptions& optio
     if (auto v = args.number_for(arg, 600000)) options.latency_ms = *v;
   } else if (arg == "--block") {
     auto v = args.value_for(arg);
-    if (v && *v != "spin" && *v != "sleep") args.fail("--block is spin or sleep, not '" + std::string(*v) + "'");
+    if (v && *v != "spin" && *v != "sleep")
+      args.fail("--block is spin or sleep, not '" + std::string(*v) + "'");
     if (v) options.block = *v;
   } else if (arg == "--worker") {
     if (auto v = args.value_for(arg)) options.worker_command = *v;

@@ -16,18 +16,18 @@
 namespace common {
 
 struct StageOptions {
-  int port = 8000;                 // 0 asks the kernel for a free port
+  int port = 8000;  // 0 asks the kernel for a free port
   std::string host = "127.0.0.1";
-  unsigned workers = 0;            // 0 = one per CPU (filled in by the parser)
-  unsigned latency_ms = 1000;      // the tutorial's one-second query
-  std::string block = "spin";      // "spin" busy-waits like the tutorial, "sleep" waits like IO
-  std::string worker_command;      // empty = broker-worker next to this program
-  std::string data_file;           // empty = the data set built into the worker
-  unsigned queue_limit = 1024;     // queries waiting for a free worker before 503
-  unsigned query_timeout_ms = 0;   // 0 = latency × 5 + 5000 ms
-  bool fork_per_query = false;     // the tutorial's toy broker: one child per query
-  std::string files_dir = ".";     // stage 05's /file/:name directory
-  bool quiet = false;              // no access log
+  unsigned workers = 0;           // 0 = one per CPU (filled in by the parser)
+  unsigned latency_ms = 1000;     // the tutorial's one-second query
+  std::string block = "spin";     // "spin" busy-waits like the tutorial, "sleep" waits like IO
+  std::string worker_command;     // empty = broker-worker next to this program
+  std::string data_file;          // empty = the data set built into the worker
+  unsigned queue_limit = 1024;    // queries waiting for a free worker before 503
+  unsigned query_timeout_ms = 0;  // 0 = latency × 5 + 5000 ms
+  bool fork_per_query = false;    // the tutorial's toy broker: one child per query
+  std::string files_dir = ".";    // stage 05's /file/:name directory
+  bool quiet = false;             // no access log
 };
 
 struct FileServerOptions {

@@ -18,7 +18,8 @@ std::string describe_uv(int rc, std::string_view what);
 
 class UvError : public std::runtime_error {
  public:
-  UvError(int code, std::string_view what) : std::runtime_error(describe_uv(code, what)), code_(code) {}
+  UvError(int code, std::string_view what)
+      : std::runtime_error(describe_uv(code, what)), code_(code) {}
   [[nodiscard]] int code() const noexcept { return code_; }
 
  private:
@@ -38,7 +39,8 @@ struct Error {
   std::string message;
 };
 
-// An Error for a failed libuv call, e.g. {"ECONNRESET", "write: ECONNRESET (connection reset by peer)"}.
+// An Error for a failed libuv call, e.g. {"ECONNRESET", "write: ECONNRESET (connection reset by
+// peer)"}.
 inline Error uv_failure(int rc, std::string_view what) {
   return Error{uv_err_name(rc), describe_uv(rc, what)};
 }

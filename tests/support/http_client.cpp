@@ -19,7 +19,8 @@ using Clock = std::chrono::steady_clock;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
@@ -36,17 +37,20 @@ HttpResponse parse_head(std::string_view head) {
   auto line_end = head.find("\r\n");
   std::string_view status_line = head.substr(0, line_end);
   auto first_space = status_line.find(' ');
-  if (first_space == std::string_view::npos) throw std::runtime_error("bad status line: " + std::string(status_line));
+  if (first_space == std::string_view::npos)
+    throw std::runtime_error("bad status line: " + std::string(status_line));
   response.version = std::string(status_line.substr(0, first_space));
   response.status = std::atoi(std::string(status_line.substr(first_space + 1, 3)).c_str());
-  if (status_line.size() > first_space + 5) response.reason = std::string(status_line.substr(first_space + 5));
+  if (status_line.size() > first_space + 5)
+    response.reason = std::string(status_line.substr(first_space + 5));
   while (line_end != std::string_view::npos) {
     std::string_view rest = head.substr(line_end + 2);
     auto next_end = rest.find("\r\n");
     std::string_view line = rest.substr(0, next_end);
     auto colon = line.find(':');
     if (colon != std::string_view::npos)
-      response.headers.emplace_back(std::string(line.substr(0, colon)), trim(line.substr(colon + 1)));
+      response.headers.emplace_back(std::string(line.substr(0, colon)),
+                                    trim(line.substr(colon + 1)));
     line_end = next_end == std::string_view::npos ? next_end : line_end + 2 + next_end;
   }
   return response;
@@ -61,7 +65,8 @@ std::string HttpResponse::header(std::string_view name) const {
 }
 
 bool HttpResponse::has_header(std::string_view name) const {
-  return std::any_of(headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); });
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return iequals(h.first, name); });
 }
 
 RawClient::RawClient(int port) {
@@ -75,13 +80,16 @@ RawClient::RawClient(int port) {
     int error = errno;
     ::close(fd_);
     fd_ = -1;
-    throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + " failed: " + std::strerror(error));
+    throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) +
+                             " failed: " + std::strerror(error));
   }
   int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-RawClient::~RawClient() { close(); }
+RawClient::~RawClient() {
+  close();
+}
 
 void RawClient::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -117,16 +125,21 @@ HttpResponse RawClient::read_response(bool head, std::chrono::milliseconds wait)
   auto deadline = Clock::now() + wait;
   size_t head_end = 0;
   while ((head_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-    if (!fill(deadline)) throw std::runtime_error(eof_ ? "connection closed before a response" : "timed out waiting for a response");
+    if (!fill(deadline))
+      throw std::runtime_error(eof_ ? "connection closed before a response"
+                                    : "timed out waiting for a response");
   }
   HttpResponse response = parse_head(std::string_view(buffer_).substr(0, head_end));
   buffer_.erase(0, head_end + 4);
-  bool no_body = head || response.status == 204 || response.status == 304 || response.status / 100 == 1;
+  bool no_body =
+      head || response.status == 204 || response.status == 304 || response.status / 100 == 1;
   if (no_body) return response;
   if (response.has_header("Content-Length")) {
     size_t length = std::stoull(response.header("Content-Length"));
     while (buffer_.size() < length) {
-      if (!fill(deadline)) throw std::runtime_error("body cut short: " + std::to_string(buffer_.size()) + " of " + std::to_string(length));
+      if (!fill(deadline))
+        throw std::runtime_error("body cut short: " + std::to_string(buffer_.size()) + " of " +
+                                 std::to_string(length));
     }
     response.body = buffer_.substr(0, length);
     buffer_.erase(0, length);
@@ -157,7 +170,8 @@ HttpResponse http_request(int port, std::string_view method, std::string_view ta
                           std::vector<std::pair<std::string, std::string>> headers,
                           std::string_view body) {
   RawClient client(port);
-  std::string request = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  std::string request = std::string(method) + " " + std::string(target) +
+                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
   if (!body.empty()) request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   request += "\r\n";

@@ -84,7 +84,8 @@ ServerProcess ServerProcess::start(std::string_view program, std::vector<std::st
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  posix_spawn_file_actions_addopen(&actions, 2, server.stderr_path_.c_str(), O_WRONLY | O_APPEND, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, server.stderr_path_.c_str(), O_WRONLY | O_APPEND,
+                                   0);
   std::vector<char*> argv{path.data()};
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -154,7 +155,9 @@ int ServerProcess::stop(int signal, std::chrono::milliseconds wait) {
   return -1;
 }
 
-bool ServerProcess::running() { return pid_ > 0 && wait_for_exit(std::chrono::milliseconds(0)) == -2; }
+bool ServerProcess::running() {
+  return pid_ > 0 && wait_for_exit(std::chrono::milliseconds(0)) == -2;
+}
 
 int count_open_fds(pid_t pid) {
   std::string dir = "/proc/" + std::to_string(pid) + "/fd";

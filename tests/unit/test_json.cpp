@@ -1,4 +1,5 @@
-// Tests for common/json: compact output that is safe as one IPC line, and parse errors that say where.
+// Tests for common/json: compact output that is safe as one IPC line, and parse errors that say
+// where.
 #include "common/json.h"
 #include "tests/support/catch.h"
 

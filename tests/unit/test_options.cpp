@@ -25,10 +25,11 @@ TEST_CASE("stage options have the documented defaults", "[options]") {
 }
 
 TEST_CASE("stage options read every flag", "[options]") {
-  auto parsed = parse(common::parse_stage_options,
-                      {"0", "--workers", "3", "--latency", "200", "--block", "sleep", "--worker",
-                       "node db.js", "--data", "d.json", "--queue", "7", "--timeout", "900",
-                       "--fork-per-query", "--files", "www", "--quiet", "--host", "::1"});
+  auto parsed = parse(
+      common::parse_stage_options,
+      {"0",        "--workers",        "3",       "--latency", "200",     "--block", "sleep",
+       "--worker", "node db.js",       "--data",  "d.json",    "--queue", "7",       "--timeout",
+       "900",      "--fork-per-query", "--files", "www",       "--quiet", "--host",  "::1"});
   auto& options = std::get<common::StageOptions>(parsed);
   CHECK(options.port == 0);
   CHECK(options.workers == 3);

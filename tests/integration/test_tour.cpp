@@ -1,0 +1,123 @@
+// The tour (tools/tour.cpp) as CI runs it: latency 100 ms, every stage row present, 02 takes
+// three slots and the others two, the SVG has one bar per query, and nothing is left running.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <dirent.h>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "common/json.h"
+#include "tests/support/catch.h"
+#include "tests/support/server_process.h"
+
+namespace {
+
+struct TourResult {
+  int exit_code = -1;
+  std::string output;
+  std::vector<pid_t> leftovers;  // processes of the tour's session still alive after it exited
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Session id (field 6 of /proc/PID/stat) of every live process, to find the tour's descendants.
+std::vector<pid_t> processes_in_session(pid_t session) {
+  std::vector<pid_t> found;
+  DIR* proc = opendir("/proc");
+  while (dirent* entry = proc != nullptr ? readdir(proc) : nullptr) {
+    pid_t pid = std::atoi(entry->d_name);
+    if (pid <= 0) continue;
+    std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    auto paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(paren + 2));
+    char state = 0;
+    long parent = 0, group = 0, sid = 0;
+    fields >> state >> parent >> group >> sid;
+    if (sid == session && state != 'Z') found.push_back(pid);
+  }
+  if (proc != nullptr) closedir(proc);
+  return found;
+}
+
+// Runs the tour in a session of its own (so that we can find anything it leaves behind).
+TourResult run_tour(const std::string& svg_path) {
+  std::string out_path = svg_path + ".out";
+  pid_t pid = fork();
+  if (pid == 0) {
+    setsid();
+    FILE* out = std::freopen(out_path.c_str(), "w", stdout);
+    if (out == nullptr) _exit(127);
+    std::string tour = test_support::bin_path("tour");
+    execl(tour.c_str(), tour.c_str(), "--latency", "100", "--svg", svg_path.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  TourResult result;
+  int status = 0;
+  for (int waited_ms = 0; waited_ms < 60000; waited_ms += 10) {  // bounded: 60 s
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    usleep(10000);
+  }
+  if (result.exit_code == -1) kill(-pid, SIGKILL);
+  usleep(200000);  // give stopped workers a moment to be reaped
+  result.leftovers = processes_in_session(pid);
+  for (pid_t leftover : result.leftovers) kill(leftover, SIGKILL);
+  result.output = read_file(out_path);
+  std::remove(out_path.c_str());
+  return result;
+}
+
+double total_for(const std::string& output, const std::string& stage) {
+  auto at = output.find(stage);
+  if (at == std::string::npos) return -1;
+  std::smatch match;
+  std::string rest = output.substr(at);
+  if (!std::regex_search(rest, match, std::regex(R"(total (\d+) ms)"))) return -1;
+  return std::stod(match[1]);
+}
+
+}  // namespace
+
+TEST_CASE("the tour shows three slots for 02 and two for 03, 04 and 05", "[tour]") {
+  std::string svg_path =
+      (std::getenv("TMPDIR") != nullptr ? std::string(std::getenv("TMPDIR")) : "/tmp") +
+      "/tour-test-" + std::to_string(getpid()) + ".svg";
+  TourResult tour = run_tour(svg_path);
+  INFO(tour.output);
+  CHECK(tour.exit_code == 0);
+  CHECK(tour.leftovers.empty());
+  for (const char* stage :
+       {"02-sync-callbacks", "03-homebrew-counter", "04-auto-dag", "05-promises"}) {
+    CHECK(tour.output.find(stage) != std::string::npos);
+  }
+  CHECK(total_for(tour.output, "02-sync-callbacks") >= 300);
+  for (const char* concurrent : {"03-homebrew-counter", "04-auto-dag", "05-promises"}) {
+    double total = total_for(tour.output, concurrent);
+    CHECK(total >= 200);
+    CHECK(total < 260);
+  }
+  CHECK(tour.output.find("01-file-server") != std::string::npos);
+  CHECK(tour.output.find("200 OK") != std::string::npos);
+
+  std::string svg = read_file(svg_path);
+  std::remove(svg_path.c_str());
+  CHECK(svg.rfind("<svg", 0) == 0);
+  std::regex bar("class=\"query\"");
+  auto bars =
+      std::distance(std::sregex_iterator(svg.begin(), svg.end(), bar), std::sregex_iterator());
+  CHECK(bars == 12);  // four stages × three queries
+}
