@@ -80,7 +80,8 @@ size_t RequestParser::feed(std::string_view bytes) {
 }
 
 void RequestParser::finish() {
-  if (error_ || closed_) return;
+  // Between requests an end is clean (and llhttp, paused after the last one, would not know).
+  if (error_ || closed_ || !in_message_) return;
   llhttp_errno_t code = llhttp_finish(&parser_);
   if (code != HPE_OK) record_llhttp_error(code);
 }
@@ -140,6 +141,11 @@ int RequestParser::on_header_value(std::string_view chunk) {
 int RequestParser::on_header_value_complete() {
   header_bytes_ += 4;  // ": " and CRLF, so many empty headers still count
   if (header_bytes_ > limits_.max_header_bytes) return fail(431, "Request Header Fields Too Large");
+  // llhttp 8 lets "Host : x" through; RFC 9112 §5.1 says such a request must be refused (a
+  // proxy in front might read the header differently: a smuggling vector).
+  if (field_.find_first_of(" \t") != std::string::npos)
+    return fail(400, "Bad Request: whitespace in a header name");
+  while (!value_.empty() && (value_.back() == ' ' || value_.back() == '\t')) value_.pop_back();
   request_.headers.emplace_back(std::move(field_), std::move(value_));
   field_.clear();
   value_.clear();
