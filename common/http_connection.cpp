@@ -92,10 +92,14 @@ void Connection::handle_read(ssize_t nread, std::string_view data) {
 }
 
 void Connection::handle_bytes(std::string_view data) {
-  if (state_ != State::open) return;  // closing or lingering: unread input is discarded
+  if (state_ != State::open) {
+    linger_ = true;  // closing or lingering: unread input is discarded
+    return;
+  }
   if (unparsed_.empty()) {
     size_t used = parse(data);
     if (used < data.size() && can_parse()) unparsed_.assign(data.substr(used));
+    if (used < data.size() && !can_parse()) linger_ = true;
   } else {
     unparsed_.append(data);
     parse_buffered();
@@ -132,7 +136,10 @@ void Connection::parse_buffered() {
   if (parsing_) return;  // the running parse() loop will get to it
   size_t used = parse(unparsed_);
   unparsed_.erase(0, used);
-  if (!can_parse()) unparsed_.clear();
+  if (!can_parse() && !unparsed_.empty()) {
+    linger_ = true;
+    unparsed_.clear();
+  }
 }
 
 void Connection::handle_eof() {
@@ -181,6 +188,7 @@ void Connection::route(const std::shared_ptr<ResponseState>& state) {
 }
 
 void Connection::fail_request(const ParseError& error) {
+  linger_ = true;  // the rest of what the client sends will not be read
   if (core_->config.access_log)
     std::fprintf(stderr, "http: refused a request: %d %s\n", error.status, error.message.c_str());
   auto state = std::make_shared<ResponseState>();
@@ -194,8 +202,13 @@ void Connection::fail_request(const ParseError& error) {
 
 void Connection::shut_down() {
   if (state_ != State::open) return;
-  stop_reading();
-  if (!parsing_) unparsed_.clear();  // core_->stopping makes can_parse() false for the rest
+  if (pipeline_.empty() && unparsed_.empty() && !parser_.in_message()) return close_after_writes();
+  // Answer what is in flight, take nothing new (can_parse() is false now); reading goes on so
+  // that input arriving meanwhile is noticed and drained before closing.
+  if (!parsing_ && !unparsed_.empty()) {
+    linger_ = true;
+    unparsed_.clear();  // core_->stopping makes can_parse() false for the rest
+  }
   after_flush();
 }
 

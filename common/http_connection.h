@@ -117,6 +117,7 @@ class Connection final : public ResponseSink {
   bool reading_ = false;
   bool parsing_ = false;    // inside parse(): unparsed_ must not change under it
   bool peer_done_ = false;  // EOF from the client
+  bool linger_ = false;     // input was (or may have been) left unread: drain it before closing
 };
 
 }  // namespace common::http

@@ -154,13 +154,15 @@ void Connection::log_access(const ResponseState& state) const {
 void Connection::close_after_writes() {
   if (state_ != State::open) return;
   state_ = State::closing;
+  if (!reading_) linger_ = true;  // the kernel may hold input we never looked at
   detach_responses();
   if (writes_pending_ == 0) return begin_shutdown();
   update_timer();
 }
 
-// Half-close: the client sees our FIN after the last answer, while we drain what it still
-// sends, so that closing does not reset the connection and destroy that answer.
+// Half-close: the client sees our FIN after the last answer. If input was left unread we keep
+// draining it for a while (linger), as closing now would reset the connection and could
+// destroy that answer in the client's receive buffer; otherwise we close once the FIN is out.
 void Connection::begin_shutdown() {
   state_ = State::lingering;
   shutdown_req_.data = this;
@@ -171,7 +173,7 @@ void Connection::begin_shutdown() {
 void Connection::on_shutdown(uv_shutdown_t* req, int status) {
   auto* self = static_cast<Connection*>(req->data);
   if (self->state_ == State::closed) return;  // UV_ECANCELED: already closing
-  if (status < 0 || self->peer_done_) return self->close_now();
+  if (status < 0 || self->peer_done_ || !self->linger_) return self->close_now();
   self->start_reading();
 }
 
