@@ -1,0 +1,282 @@
+// Integration tests for common/http through bin/http-test-server, over 127.0.0.1 on port 0:
+// keep-alive, pipelining, HEAD, HTTP/1.0, error statuses, smuggling, timeouts, disconnects,
+// slow readers and SIGTERM.
+#include <signal.h>
+
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "tests/support/catch.h"
+#include "tests/support/http_client.h"
+#include "tests/support/server_process.h"
+
+using namespace std::chrono_literals;
+using test_support::HttpResponse;
+using test_support::RawClient;
+using test_support::ServerProcess;
+
+namespace {
+
+ServerProcess start_server(std::vector<std::string> flags = {}) {
+  flags.insert(flags.begin(), "0");
+  return ServerProcess::start("http-test-server", std::move(flags));
+}
+
+std::string get(std::string_view target, std::string_view extra = "") {
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: t\r\n" + std::string(extra) + "\r\n";
+}
+
+// Resident memory of a process in KiB (VmRSS), or -1.
+long rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return -1;
+}
+
+int open_connections(int port) {
+  HttpResponse stats = test_support::http_get(port, "/stats");
+  auto at = stats.body.find(':');
+  return std::stoi(stats.body.substr(at + 1)) - 1;  // minus the /stats request's own
+}
+
+// Polls until `ready` holds or the deadline passes (bounded).
+template <typename Ready>
+bool eventually(Ready ready, std::chrono::milliseconds wait = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ready()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return ready();
+}
+
+}  // namespace
+
+TEST_CASE("keep-alive serves several requests on one connection", "[http][integration]") {
+  ServerProcess server = start_server();
+  CHECK(server.first_line() ==
+        "listening on http://127.0.0.1:" + std::to_string(server.port()) + "/");
+  RawClient client(server.port());
+  for (int i = 0; i < 3; ++i) {
+    client.send(get("/echo/n" + std::to_string(i)));
+    HttpResponse res = client.read_response();
+    CHECK(res.status == 200);
+    CHECK(res.body == "{\"name\":\"n" + std::to_string(i) + "\",\"version\":\"1.1\"}");
+    CHECK(res.header("Content-Type") == "application/json; charset=utf-8");
+    CHECK(res.has_header("Date"));
+    CHECK_FALSE(res.has_header("Connection"));
+  }
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("pipelined requests are answered in request order", "[http][integration]") {
+  ServerProcess server = start_server();
+  RawClient client(server.port());
+  client.send(get("/slow/300") + get("/hello") + get("/echo/third"));
+  CHECK(client.read_response().body == "{\"slept\":300}");
+  CHECK(client.read_response().body == "hello\n");
+  CHECK(client.read_response().body == "{\"name\":\"third\",\"version\":\"1.1\"}");
+  // Many more than the pipeline bound (16), slow and fast mixed, in one write.
+  std::string burst;
+  for (int i = 0; i < 60; ++i)
+    burst += i % 7 == 0 ? get("/slow/20") : get("/echo/" + std::to_string(i));
+  client.send(burst);
+  for (int i = 0; i < 60; ++i) {
+    HttpResponse res = client.read_response();
+    REQUIRE(res.status == 200);
+    if (i % 7 == 0)
+      CHECK(res.body == "{\"slept\":20}");
+    else
+      CHECK(res.body == "{\"name\":\"" + std::to_string(i) + "\",\"version\":\"1.1\"}");
+  }
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("HEAD gets GET's headers and no body", "[http][integration]") {
+  ServerProcess server = start_server();
+  RawClient client(server.port());
+  client.send("HEAD /echo/x HTTP/1.1\r\nHost: t\r\n\r\n");
+  HttpResponse head = client.read_response(true);
+  CHECK(head.status == 200);
+  CHECK(head.header("Content-Length") == "28");  // {"name":"x","version":"1.1"}
+  client.send(get("/hello"));  // had a body been sent, this answer would be garbled
+  CHECK(client.read_response().body == "hello\n");
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("HTTP/1.0 is answered in 1.0, closed unless keep-alive was asked",
+          "[http][integration]") {
+  ServerProcess server = start_server();
+  RawClient plain(server.port());
+  plain.send("GET /echo/old HTTP/1.0\r\n\r\n");
+  HttpResponse res = plain.read_response();
+  CHECK(res.version == "HTTP/1.0");
+  CHECK(res.header("Connection") == "close");
+  CHECK(res.body == "{\"name\":\"old\",\"version\":\"1.0\"}");
+  CHECK(plain.wait_closed(3s));
+  RawClient kept(server.port());
+  for (int i = 0; i < 2; ++i) {
+    kept.send("GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    HttpResponse again = kept.read_response();
+    CHECK(again.header("Connection") == "keep-alive");
+    CHECK(again.body == "hello\n");
+  }
+  kept.send("GET /big/64?chunked=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  HttpResponse streamed = kept.read_response();  // no chunking in 1.0: the body ends at close
+  CHECK(streamed.body.size() == 64 * 1024);
+  CHECK_FALSE(streamed.has_header("Transfer-Encoding"));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("unknown path 404, other method 405 with Allow, bad escape 400, throw 500",
+          "[http][integration]") {
+  ServerProcess server = start_server();
+  HttpResponse nope = test_support::http_get(server.port(), "/nope");
+  CHECK(nope.status == 404);
+  CHECK(nope.body == R"({"error":"Cannot GET /nope"})");
+  HttpResponse post = test_support::http_request(server.port(), "POST", "/hello", {}, "x");
+  CHECK(post.status == 405);
+  CHECK(post.header("Allow") == "GET, HEAD");
+  CHECK(test_support::http_request(server.port(), "POST", "/echo/a", {}, "x").status == 201);
+  CHECK(test_support::http_get(server.port(), "/echo/%ZZ").status == 400);
+  CHECK(test_support::http_get(server.port(), "/ECHO/a%2Fb/").body ==
+        R"({"name":"a/b","version":"1.1"})");
+  HttpResponse boom = test_support::http_get(server.port(), "/throw");
+  CHECK(boom.status == 500);
+  CHECK(boom.body == R"({"error":"Internal Server Error"})");
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("limits: 414, 431, 413, and 400 for malformed requests, each then closed",
+          "[http][integration]") {
+  ServerProcess server = start_server();
+  auto refused = [&](const std::string& bytes) {
+    RawClient client(server.port());
+    client.send(bytes);
+    HttpResponse res = client.read_response();
+    CHECK(res.header("Connection") == "close");
+    CHECK(res.header("Content-Type") == "application/json; charset=utf-8");
+    CHECK(client.wait_closed(3s));
+    return res.status;
+  };
+  CHECK(refused(get("/" + std::string(9000, 'a'))) == 414);
+  CHECK(refused(get("/hello", "X-Big: " + std::string(17000, 'b') + "\r\n")) == 431);
+  CHECK(refused(get("/hello", "Content-Length: 2000000\r\n")) == 413);
+  CHECK(refused("NOT HTTP AT ALL\r\n\r\n") == 400);
+  CHECK(refused("GET / HTTP/1.1\r\nHost : x\r\n\r\n") == 400);
+  // A GET with a small body: read, discarded, and the connection goes on.
+  RawClient client(server.port());
+  client.send(get("/hello", "Content-Length: 5\r\n") + "abcde" + get("/echo/after"));
+  CHECK(client.read_response().body == "hello\n");
+  CHECK(client.read_response().body == R"({"name":"after","version":"1.1"})");
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("request smuggling shapes get 400 and the connection closes", "[http][integration]") {
+  ServerProcess server = start_server();
+  const char* shapes[] = {
+      "POST /echo/a HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n0\r\n\r\nGET /hello HTTP/1.1\r\n\r\n",
+      "POST /echo/a HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd",
+      "POST /echo/a HTTP/1.1\r\nContent-Length: 4, 4\r\n\r\nabcd",
+      "POST /echo/a HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nabcd",
+  };
+  for (const char* shape : shapes) {
+    RawClient client(server.port());
+    client.send(shape);
+    std::string all = client.read_until_close(5s);
+    CHECK(all.rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0);
+    CHECK(all.find("HTTP/1.1", 5) == std::string::npos);  // nothing smuggled behind it
+  }
+  // Answers before the bad request still arrive, in order, then the 400.
+  RawClient client(server.port());
+  client.send(get("/slow/100") + "BAD\r\n\r\n");
+  CHECK(client.read_response().body == "{\"slept\":100}");
+  CHECK(client.read_response().status == 400);
+  CHECK(client.wait_closed(3s));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a client that never finishes its headers is cut off (slowloris)",
+          "[http][integration]") {
+  ServerProcess server = start_server({"--header-timeout", "400"});
+  RawClient client(server.port());
+  auto begin = std::chrono::steady_clock::now();
+  client.send("GET /hello HTTP/1.1\r\nHost: t\r\n");
+  for (int i = 0; i < 3; ++i) {  // dribbling bytes does not extend the deadline
+    std::this_thread::sleep_for(100ms);
+    client.send("X: y\r\n");
+  }
+  CHECK(client.wait_closed(5s));
+  auto took = std::chrono::steady_clock::now() - begin;
+  CHECK(took >= 350ms);
+  CHECK(took < 4s);
+  RawClient silent(server.port());  // a connection that says nothing at all
+  CHECK(silent.wait_closed(5s));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("an idle keep-alive connection is closed after the idle timeout", "[http][integration]") {
+  ServerProcess server = start_server({"--idle-timeout", "500"});
+  RawClient client(server.port());
+  client.send(get("/hello"));
+  CHECK(client.read_response().status == 200);
+  auto begin = std::chrono::steady_clock::now();
+  CHECK(client.wait_closed(5s));
+  CHECK(std::chrono::steady_clock::now() - begin >= 400ms);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("clients that leave before their answer cost nothing", "[http][integration]") {
+  ServerProcess server = start_server();
+  {
+    RawClient warm(server.port());  // let the server reach its steady set of descriptors
+    warm.send(get("/hello"));
+    warm.read_response();
+  }
+  REQUIRE(eventually([&] { return open_connections(server.port()) == 0; }));
+  int baseline = test_support::count_open_fds(server.pid());
+  for (int i = 0; i < 20; ++i) {
+    RawClient client(server.port());
+    client.send(get("/slow/200") + get("/big/4096"));
+    client.close();
+  }
+  std::this_thread::sleep_for(500ms);  // the slow answers complete for nobody
+  CHECK(server.running());
+  CHECK(test_support::http_get(server.port(), "/hello").body == "hello\n");
+  CHECK(eventually([&] { return test_support::count_open_fds(server.pid()) == baseline; }));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a client that never reads cannot make the server buffer without bound",
+          "[http][integration]") {
+  ServerProcess server = start_server({"--high-water", "65536", "--idle-timeout", "1500"});
+  long before = rss_kib(server.pid());
+  RawClient sluggard(server.port());
+  sluggard.send(get("/big/262144"));  // 256 MiB, never read
+  std::this_thread::sleep_for(1000ms);
+  long during = rss_kib(server.pid());
+  CHECK(during - before < 32 * 1024);  // paused at the high-water mark, not 256 MiB
+  CHECK(test_support::http_get(server.port(), "/hello").body == "hello\n");  // others are served
+  // No progress for the idle timeout: the stalled connection is dropped.
+  CHECK(eventually([&] { return open_connections(server.port()) == 0; }, 8s));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("SIGTERM stops accepting, finishes the request in flight and exits 0",
+          "[http][integration]") {
+  ServerProcess server = start_server();
+  RawClient busy(server.port());
+  busy.send(get("/slow/700"));
+  RawClient idle(server.port());
+  std::this_thread::sleep_for(200ms);
+  REQUIRE(kill(server.pid(), SIGTERM) == 0);
+  HttpResponse res = busy.read_response(false, 5s);
+  CHECK(res.body == "{\"slept\":700}");
+  CHECK(res.header("Connection") == "close");
+  CHECK(idle.wait_closed(3s));
+  CHECK(server.wait_for_exit(5s) == 0);
+  CHECK(server.stderr_text().find("finishing the requests in flight") != std::string::npos);
+}
