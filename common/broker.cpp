@@ -518,6 +518,7 @@ void Broker::pump() {
       failed.push_back(std::move(queue_.front()));
       queue_.pop_front();
       fail_later(std::move(failed), spawn_failure(rc));
+      continue;
     }
     Pending next = std::move(queue_.front());
     queue_.pop_front();
