@@ -1,0 +1,189 @@
+#include "broker-worker/query_worker.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "common/loop.h"
+
+namespace worker {
+namespace {
+
+using common::Error;
+
+// The user id a query is about, if the query has the shape its bucket wants.
+std::optional<int64_t> user_id_of(std::string_view bucket, const rapidjson::Value& query) {
+  if (bucket == "users")
+    return query.IsInt64() ? std::optional<int64_t>(query.GetInt64()) : std::nullopt;
+  if (bucket == "posts") return common::get_int(query, "poster");
+  if (bucket == "comments") return common::get_int(query, "commenter");
+  return std::nullopt;
+}
+
+Error bad_query(std::string_view bucket, const rapidjson::Value& query) {
+  if (bucket == "users")
+    return Error{"EBADQUERY", "a users query is a user id, not " + common::to_json(query)};
+  if (bucket == "posts")
+    return Error{"EBADQUERY",
+                 R"(a posts query is {"poster":<user id>}, not )" + common::to_json(query)};
+  if (bucket == "comments")
+    return Error{"EBADQUERY",
+                 R"(a comments query is {"commenter":<user id>}, not )" + common::to_json(query)};
+  return Error{"EBADQUERY", "unknown bucket '" + std::string(bucket) +
+                                "' (there are users, posts and comments)"};
+}
+
+[[noreturn]] void crash_on_purpose() {
+  rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);  // a test hook should not leave core files behind
+  std::abort();
+}
+
+int64_t epoch_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+QueryWorker::QueryWorker(uv_loop_t& loop, const WorkerOptions& options, const DataSet& data,
+                         int channel_fd)
+    : options_(options), data_(data), channel_(loop), idle_(loop, uv_idle_init) {
+  idle_->data = this;
+  channel_.open(channel_fd);
+  channel_.start([this](common::Json& message) { on_message(message); },
+                 [this](std::optional<Error> error) { on_end(std::move(error)); });
+}
+
+void QueryWorker::on_message(common::Json& message) {
+  if (hanging_) return;
+  pending_.push_back(std::move(message));
+  if (uv_is_active(idle_.handle())) return;
+  common::check(uv_idle_start(idle_.get(),
+                              [](uv_idle_t* idle) {
+                                auto* self = static_cast<QueryWorker*>(idle->data);
+                                if (self != nullptr)
+                                  common::guard(*idle->loop, [self] { self->on_idle(); });
+                              }),
+                "uv_idle_start");
+}
+
+// The parent closed the channel (or died): nothing more to do, so let the loop end.
+void QueryWorker::on_end(std::optional<Error> error) {
+  if (error) {
+    std::cerr << "broker-worker: " << error->message << "\n";
+    exit_code_ = 1;
+  }
+  pending_.clear();
+  idle_.close();
+}
+
+void QueryWorker::on_idle() {
+  // One query per turn when queries take time (each reply leaves at once); all of them when
+  // they are instant (the replies share one write).
+  do {
+    common::Json message = std::move(pending_.front());
+    pending_.pop_front();
+    answer(message);
+  } while (options_.latency_ms == 0 && !pending_.empty() && !hanging_);
+  if (pending_.empty() || hanging_) {
+    pending_.clear();
+    if (idle_.is_open()) uv_idle_stop(idle_.get());
+  }
+  channel_.flush();
+}
+
+void QueryWorker::answer(const common::Json& message) {
+  auto decoded = common::decode_request(message);
+  if (auto* bad = std::get_if<common::BadRequest>(&decoded)) {
+    if (bad->id == nullptr) {
+      std::cerr << "broker-worker: cannot answer " << common::to_json(message) << ": "
+                << bad->error.message << "\n";
+      return;
+    }
+    common::append_error_reply(channel_.outbox(), *bad->id, bad->error);
+    return;
+  }
+  answer_request(std::get<common::Request>(decoded));
+}
+
+void QueryWorker::answer_request(const common::Request& request) {
+  std::string& out = channel_.outbox();
+  std::optional<int64_t> user_id = user_id_of(request.bucket, *request.query);
+  if (!user_id) {
+    common::append_error_reply(out, *request.id, bad_query(request.bucket, *request.query));
+    return;
+  }
+  log(": query started", request.bucket, *request.query);
+  block();
+  if (const Hook* hook = hook_for(request.bucket, user_id)) {
+    switch (hook->action) {
+      case Hook::Action::crash:
+        crash_on_purpose();
+      case Hook::Action::hang:
+        hanging_ = true;
+        return;
+      case Hook::Action::fail:
+        common::append_error_reply(
+            out, *request.id, Error{"EFAIL", "failing on purpose (--fail " + hook->bucket + ")"});
+        log(" query finished", request.bucket, *request.query);
+        return;
+    }
+  }
+  if (request.bucket == "users") {
+    const std::string* user = data_.user(*user_id);
+    if (user == nullptr) {
+      common::append_error_reply(out, *request.id,
+                                 Error{"ENOTFOUND", "no user with id " + std::to_string(*user_id)});
+    } else {
+      common::append_result_reply(out, *request.id, *user);
+    }
+  } else if (request.bucket == "posts") {
+    common::append_result_reply(out, *request.id, data_.posts_of(*user_id));
+  } else {
+    common::append_result_reply(out, *request.id, data_.comments_of(*user_id));
+  }
+  log(" query finished", request.bucket, *request.query);
+}
+
+const Hook* QueryWorker::hook_for(std::string_view bucket, std::optional<int64_t> user_id) const {
+  for (const Hook& hook : options_.hooks) {
+    if (hook.bucket != bucket) continue;
+    if (!hook.user_id || hook.user_id == user_id) return &hook;
+  }
+  return nullptr;
+}
+
+// The "blocking query" of the tutorial: spin burns the CPU like db.js; sleep waits like IO.
+void QueryWorker::block() const {
+  if (options_.latency_ms == 0) return;
+  auto duration = std::chrono::milliseconds(options_.latency_ms);
+  if (!options_.spin) {
+    std::this_thread::sleep_for(duration);
+    return;
+  }
+  auto end = std::chrono::steady_clock::now() + duration;
+  while (std::chrono::steady_clock::now() < end) {
+  }
+}
+
+// "1381334176812: query started users 1" — the tutorial's log line, written in one piece.
+// (The tutorial puts a colon after the time on "started" lines only; so do we.)
+void QueryWorker::log(std::string_view event, std::string_view bucket,
+                      const rapidjson::Value& query) const {
+  if (options_.quiet) return;
+  std::string line = std::to_string(epoch_ms());
+  line += event;
+  line += ' ';
+  line += bucket;
+  line += ' ';
+  common::append_json(line, query);
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
+}  // namespace worker

@@ -1,0 +1,41 @@
+// worker_options.h: broker-worker's command line.
+//
+//   broker-worker [--latency MS] [--block spin|sleep] [--data FILE] [--quiet]
+//                 [--fail BUCKET[:ID]]… [--crash BUCKET[:ID]]… [--hang BUCKET[:ID]]…
+//                 [--dump-data] [--help] [--version]
+//
+// The broker appends --latency, --block and --data to every worker command. The failure hooks
+// exist for tests: a query for BUCKET (and, with :ID, only for that user id) makes the worker
+//   --fail   answer with an error whose code is EFAIL,
+//   --crash  abort() (the broker must notice the death and answer EWORKER),
+//   --hang   stop answering anything (the broker's timeout must kill it); it still exits on EOF.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace worker {
+
+struct Hook {
+  enum class Action { fail, crash, hang };
+  Action action = Action::fail;
+  std::string bucket;
+  std::optional<int64_t> user_id;  // nullopt: every query of the bucket
+};
+
+struct WorkerOptions {
+  unsigned latency_ms = 1000;
+  bool spin = true;  // false: sleep
+  std::string data_file;
+  bool quiet = false;
+  bool dump_data = false;
+  std::vector<Hook> hooks;
+};
+
+// The options, or the exit code (0 after --help/--version, 2 after a usage error on stderr).
+std::variant<WorkerOptions, int> parse_worker_options(int argc, const char* const* argv);
+
+}  // namespace worker

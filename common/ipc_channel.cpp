@@ -1,0 +1,185 @@
+#include "common/ipc_channel.h"
+
+#include <rapidjson/error/en.h>
+
+#include <cstring>
+#include <iostream>
+#include <utility>
+
+#include "common/loop.h"
+
+namespace common {
+namespace {
+
+constexpr size_t kReadBufferSize = 64 * 1024;
+
+bool is_blank(std::string_view line) {
+  return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+void report_invalid_line(std::string_view line, const std::string& why) {
+  constexpr size_t kShown = 80;
+  std::string shown(line.substr(0, kShown));
+  if (line.size() > kShown) shown += "…";
+  std::cerr << "ipc: ignoring a line that is not JSON (" << why << "): " << shown << "\n";
+}
+
+}  // namespace
+
+bool is_internal_message(const rapidjson::Value& message) {
+  if (!message.IsObject()) return false;
+  auto cmd = message.FindMember("cmd");
+  if (cmd == message.MemberEnd() || !cmd->value.IsString()) return false;
+  std::string_view text(cmd->value.GetString(), cmd->value.GetStringLength());
+  return text.size() > 5 && text.starts_with("NODE_");
+}
+
+DecodedLine decode_line(std::string_view line) {
+  DecodedLine decoded;
+  if (is_blank(line)) return decoded;
+  decoded.message.Parse<rapidjson::kParseDefaultFlags>(line.data(), line.size());
+  if (decoded.message.HasParseError()) {
+    decoded.kind = DecodedLine::Kind::invalid;
+    decoded.error = "invalid JSON at offset " + std::to_string(decoded.message.GetErrorOffset()) +
+                    ": " + rapidjson::GetParseError_En(decoded.message.GetParseError());
+    return decoded;
+  }
+  decoded.kind = is_internal_message(decoded.message) ? DecodedLine::Kind::internal
+                                                      : DecodedLine::Kind::message;
+  return decoded;
+}
+
+// One write: the bytes live here until libuv says they have been written (or cancelled).
+struct IpcChannel::WriteRequest {
+  uv_write_t req{};
+  std::string data;
+};
+
+IpcChannel::IpcChannel(uv_loop_t& loop, size_t max_line)
+    : loop_(loop),
+      pipe_(loop, uv_pipe_init, 0),  // ipc=0: plain bytes, we never pass handles
+      framer_(max_line),
+      read_buffer_(new char[kReadBufferSize]) {
+  pipe_->data = this;
+}
+
+IpcChannel::~IpcChannel() {
+  close();
+}
+
+void IpcChannel::open(int fd) {
+  check(uv_pipe_open(pipe_.get(), fd), "uv_pipe_open");
+}
+
+void IpcChannel::start(MessageHandler on_message, EndHandler on_end, InvalidHandler on_invalid) {
+  on_message_ = std::move(on_message);
+  on_end_ = std::move(on_end);
+  on_invalid_ = on_invalid ? std::move(on_invalid) : InvalidHandler(report_invalid_line);
+  check(uv_read_start(pipe_.stream(), on_alloc, on_read), "uv_read_start");
+}
+
+void IpcChannel::send(std::string_view json_line) {
+  outbox_.append(json_line);
+  outbox_.push_back('\n');
+  flush();
+}
+
+void IpcChannel::send(const rapidjson::Value& message) {
+  send(to_json(message));
+}
+
+void IpcChannel::flush() {
+  if (write_in_flight_ || outbox_.empty() || !is_open()) return;
+  auto request = std::make_unique<WriteRequest>();
+  request->data.swap(outbox_);
+  uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
+  int rc = uv_write(&request->req, pipe_.stream(), &buf, 1, on_written);
+  if (rc < 0) {
+    end(uv_failure(rc, "write to IPC channel"));
+    return;
+  }
+  request.release();  // owned by libuv until on_written
+  write_in_flight_ = true;
+}
+
+void IpcChannel::on_written(uv_write_t* req, int status) {
+  std::unique_ptr<WriteRequest> request(reinterpret_cast<WriteRequest*>(req));
+  auto* self = static_cast<IpcChannel*>(req->handle->data);
+  if (self == nullptr) return;  // the channel was closed; the write was cancelled
+  guard(self->loop_, [&] {
+    self->write_in_flight_ = false;
+    if (status < 0) {
+      self->end(uv_failure(status, "write to IPC channel"));
+      return;
+    }
+    self->flush();
+  });
+}
+
+void IpcChannel::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
+  auto* self = static_cast<IpcChannel*>(handle->data);
+  *buf = uv_buf_init(self->read_buffer_.get(), kReadBufferSize);
+}
+
+void IpcChannel::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<IpcChannel*>(stream->data);
+  if (self == nullptr) return;
+  guard(self->loop_, [&] {
+    if (nread > 0) {
+      self->take_chunk(std::string_view(buf->base, static_cast<size_t>(nread)));
+    } else if (nread == UV_EOF) {
+      self->framer_.drop_tail();  // an unterminated last line is not a message
+      self->end(std::nullopt);
+    } else if (nread < 0) {
+      self->end(uv_failure(static_cast<int>(nread), "read from IPC channel"));
+    }
+    // nread == 0: nothing to read right now (EAGAIN); not an end.
+  });
+}
+
+void IpcChannel::take_chunk(std::string_view chunk) {
+  auto result = framer_.feed(chunk, [this](std::string_view line) { return take_line(line); });
+  if (result == LineFramer::Result::overflow) {
+    end(Error{"EMSGSIZE", "IPC message longer than " + std::to_string(framer_.max_line()) +
+                              " bytes without a newline"});
+  }
+}
+
+bool IpcChannel::take_line(std::string_view line) {
+  DecodedLine decoded = decode_line(line);
+  switch (decoded.kind) {
+    case DecodedLine::Kind::message:
+      on_message_(decoded.message);
+      break;
+    case DecodedLine::Kind::invalid:
+      on_invalid_(line, decoded.error);
+      break;
+    case DecodedLine::Kind::internal:  // Node's own traffic (handle passing, cluster): not ours
+    case DecodedLine::Kind::blank:
+      break;
+  }
+  return is_open();  // a handler may have closed us; then the rest of the chunk is dropped
+}
+
+void IpcChannel::end(std::optional<Error> error) {
+  if (ended_) return;
+  ended_ = true;
+  EndHandler on_end = std::move(on_end_);
+  close();
+  if (on_end) on_end(std::move(error));
+}
+
+void IpcChannel::close() noexcept {
+  ended_ = true;
+  outbox_.clear();
+  // The handlers are kept: close() may run inside one of them, which must not be destroyed
+  // while it runs. ended_ keeps them from being called again.
+  pipe_.close();  // clears pipe->data, so late write callbacks find no owner
+}
+
+size_t IpcChannel::pending_bytes() const noexcept {
+  size_t queued = pipe_.is_open() ? pipe_->write_queue_size : 0;
+  return outbox_.size() + queued;
+}
+
+}  // namespace common

@@ -1,0 +1,100 @@
+// ipc_channel.h: one end of a Node-compatible IPC channel (newline-delimited JSON on a pipe).
+//
+// Both sides use it: the broker on the pipe uv_spawn created for a worker, the worker on the fd
+// named by NODE_CHANNEL_FD. Each complete line is parsed as one JSON message; Node-internal
+// messages (a string `cmd` longer than 5 characters starting with "NODE_") are skipped, exactly
+// as Node does, and blank lines are tolerated. Outgoing messages are compact JSON plus '\n'.
+//
+// Writes are batched: the first message goes out at once; messages sent while that write is
+// still in flight wait in an outbox and leave together in one write when it completes. A burst
+// of N messages therefore costs two write calls, not N, which is what makes the pool fast.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/handle.h"
+#include "common/json.h"
+#include "common/line_framer.h"
+#include "common/uv_error.h"
+
+namespace common {
+
+// True for the messages Node keeps for itself: {"cmd":"NODE_…"} with more than 5 characters.
+bool is_internal_message(const rapidjson::Value& message);
+
+// What one line of the wire is.
+struct DecodedLine {
+  enum class Kind { message, internal, blank, invalid };
+  Kind kind = Kind::blank;
+  Json message;       // the parsed value when kind is message or internal
+  std::string error;  // why it is invalid, when kind is invalid
+};
+DecodedLine decode_line(std::string_view line);
+
+class IpcChannel {
+ public:
+  // A parsed message; the handler may move or swap from the document.
+  using MessageHandler = std::function<void(Json& message)>;
+  // The channel ended: nullopt for a clean EOF, else what went wrong. Called at most once, after
+  // which the channel is closed.
+  using EndHandler = std::function<void(std::optional<Error> error)>;
+  // A line that was not JSON; by default it is reported on stderr and otherwise ignored.
+  using InvalidHandler = std::function<void(std::string_view line, const std::string& why)>;
+
+  explicit IpcChannel(uv_loop_t& loop, size_t max_line = LineFramer::kDefaultMaxLine);
+  ~IpcChannel();
+  IpcChannel(const IpcChannel&) = delete;
+  IpcChannel& operator=(const IpcChannel&) = delete;
+
+  // The pipe to hand to uv_spawn (stdio entry with UV_CREATE_PIPE) before start().
+  [[nodiscard]] uv_pipe_t* pipe() const noexcept { return pipe_.get(); }
+  // The child side: adopt an inherited fd (NODE_CHANNEL_FD). Throws UvError.
+  void open(int fd);
+  // Starts reading. Throws UvError if reading cannot start.
+  void start(MessageHandler on_message, EndHandler on_end, InvalidHandler on_invalid = {});
+
+  // Queues one message: `json_line` is compact JSON *without* the newline.
+  void send(std::string_view json_line);
+  void send(const rapidjson::Value& message);
+  // For callers that serialise straight into the outgoing buffer: append complete lines
+  // (each ending in '\n') to outbox(), then call flush().
+  std::string& outbox() noexcept { return outbox_; }
+  void flush();
+
+  // Stops reading and closes the pipe; idempotent. Unsent messages are dropped; no handler is
+  // called afterwards.
+  void close() noexcept;
+  [[nodiscard]] bool is_open() const noexcept { return pipe_.is_open() && !ended_; }
+  // Bytes waiting in the outbox or in libuv's write queue.
+  [[nodiscard]] size_t pending_bytes() const noexcept;
+
+ private:
+  struct WriteRequest;
+  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_written(uv_write_t* req, int status);
+  void take_chunk(std::string_view chunk);
+  bool take_line(std::string_view line);
+  void end(std::optional<Error> error);
+
+  uv_loop_t& loop_;
+  Handle<uv_pipe_t> pipe_;
+  LineFramer framer_;
+  // One read buffer reused for every read: libuv never has two reads in flight on a stream and
+  // take_chunk() copies whatever it keeps, so the buffer is free again when on_read returns.
+  std::unique_ptr<char[]> read_buffer_;
+  std::string outbox_;
+  bool write_in_flight_ = false;
+  bool ended_ = false;
+  MessageHandler on_message_;
+  EndHandler on_end_;
+  InvalidHandler on_invalid_;
+};
+
+}  // namespace common
