@@ -33,7 +33,7 @@ compare() {  # compare <C++ row> <Node row>
   cw=$(rate "$1" "$cpp" 1); nw=$(rate "$2" "$node" 1); cc=$(rate "$1" "$cpp" 2); nc=$(rate "$2" "$node" 2)
   [[ -n $cw && -n $nw ]] || return 0
   awk -v name="$1" -v cw="$cw" -v nw="$nw" -v cc="$cc" -v nc="$nc" \
-    'BEGIN { printf "%-20s wall %8.1fx   cpu %8.1fx\n", name, cw / nw, cc / nc }'
+    'BEGIN { printf "%-20s wall %9.1fx   cpu %9.1fx\n", name, cw / nw, cc / nc }'
 }
 compare diamond diamond
 compare "diamond 1 per turn" diamond

@@ -40,7 +40,7 @@ struct Stopwatch {
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall).count();
     double used = cpu_seconds() - cpu;
     auto count = static_cast<double>(runs);
-    std::printf("%s: %ld runs%s in %.3f s (cpu %.3f s) = %.1f runs/s, %.1f runs/cpu-s\n", name,
+    std::printf("%s: %ld runs%s in %.3f s (cpu %.3f s) = %.4f runs/s, %.4f runs/cpu-s\n", name,
                 runs, unit.c_str(), elapsed, used, count / elapsed, count / used);
   }
 };

@@ -23,7 +23,7 @@ function report(name, runs, since, unit) {
   const cpu = process.cpuUsage(since.cpu);
   const used = (cpu.user + cpu.system) / 1e6;
   console.log(`${name}: ${runs} runs${unit} in ${elapsed.toFixed(3)} s (cpu ${used.toFixed(3)} s) = ` +
-    `${(runs / elapsed).toFixed(1)} runs/s, ${(runs / used).toFixed(1)} runs/cpu-s`);
+    `${(runs / elapsed).toFixed(4)} runs/s, ${(runs / used).toFixed(4)} runs/cpu-s`);
 }
 
 function diamond(runs, label) {
