@@ -48,8 +48,10 @@ using Pool = rapidjson::MemoryPoolAllocator<>;
 
 // The results object: one entry per task that has completed, in declaration order. Like the
 // JavaScript object async hands around, it is shared, not copied: copying a Results gives another
-// handle to the same entries, and the one a task receives keeps growing as other tasks complete.
-// A task that reported no value has an entry holding null; several values are held as an array.
+// handle to the same entries, and the one a task receives keeps growing as other tasks complete
+// (on success the final callback gets that same object; after an error, a copy). A task that
+// reported no value has an entry holding null; several values are held as an array. Tasks only
+// read it: unlike async's object, nothing else can be written into it.
 class Results {
  public:
   Results() = default;
@@ -122,6 +124,8 @@ class Done {
 
 // A task receives the live results (every task completed so far, not only the ones it needs) and
 // its callback. Tasks without dependencies get the results too, so every task has one signature.
+// The reference stays valid while the task holds its Done; copy the Results (a shared handle) to
+// keep it longer.
 using TaskFunction = std::function<void(const Results&, Done)>;
 
 // The names of the tasks a task needs: {"user"}, {"a", "b"}, or built with push_back. Most tasks
