@@ -22,36 +22,99 @@ std::string quoted(std::string_view name) {
   return text;
 }
 
+// Per-run arrays are recycled, per thread: a server runs the same small graphs over and over,
+// and allocating and freeing them was a good part of the time of a 3-task graph (callgrind on
+// bench_auto). Only small arrays are kept, and only a few, so nothing big stays reserved.
+constexpr std::size_t kSpareArrays = 32;
+constexpr std::size_t kSpareCapacity = 256;
+
+template <typename T>
+struct SpareArrays {
+  std::vector<std::vector<T>> arrays;
+  bool* gone;  // set when the thread's spares are destroyed: a graph freed later frees its own
+  ~SpareArrays() { *gone = true; }
+};
+
+template <typename T>
+std::vector<std::vector<T>>* spare_arrays() {
+  thread_local bool gone = false;  // trivially destructible: still readable at thread exit
+  if (gone) return nullptr;
+  thread_local SpareArrays<T> spares{{}, &gone};
+  return &spares.arrays;
+}
+
+template <typename T>
+std::vector<T> reuse_array() {
+  auto* spares = spare_arrays<T>();
+  if (spares == nullptr || spares->empty()) return {};
+  std::vector<T> array = std::move(spares->back());
+  spares->pop_back();
+  return array;
+}
+
+template <typename T>
+void recycle_array(std::vector<T>& array) noexcept {
+  array.clear();
+  auto* spares = spare_arrays<T>();
+  if (spares == nullptr || array.capacity() == 0 || array.capacity() > kSpareCapacity ||
+      spares->size() >= kSpareArrays)
+    return;
+  try {
+    spares->push_back(std::move(array));
+  } catch (...) {  // out of memory for the list of spares: let the array go instead
+  }
+}
+
+// Task names are short: a plain loop beats a call to memcmp (callgrind on bench_auto).
+bool same_name(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 }  // namespace
 
 // Task names and their entries. Names are interned to positions once, when the graph is built;
 // the scheduler works on positions only.
 struct ResultsData {
   struct Entry {
+    Entry() = default;
+    explicit Entry(std::string task) : name(std::move(task)) {}
+
     std::string name;
     rapidjson::Value value;
     bool present = false;
   };
 
-  std::vector<Entry> entries;
+  ResultsData() = default;
+  ~ResultsData() { recycle_array(entries); }
+  ResultsData(const ResultsData&) = delete;
+  ResultsData& operator=(const ResultsData&) = delete;
+
+  std::vector<Entry> entries = reuse_array<Entry>();
   std::vector<std::uint32_t> table;  // open addressing, position + 1 (0 = free); empty = scan
   Pool pool{kPoolChunk};
   std::size_t present = 0;
 
-  [[nodiscard]] std::optional<std::uint32_t> position(std::string_view name) const {
+  static constexpr std::uint32_t kAbsent = std::numeric_limits<std::uint32_t>::max();
+
+  // The position of the task with this name, or kAbsent.
+  [[nodiscard]] std::uint32_t position(std::string_view name) const {
     if (table.empty()) return scan(name);
     std::size_t mask = table.size() - 1;
     for (std::size_t slot = std::hash<std::string_view>{}(name)&mask;; slot = (slot + 1) & mask) {
       std::uint32_t held = table[slot];
-      if (held == 0) return std::nullopt;
-      if (entries[held - 1].name == name) return held - 1;
+      if (held == 0) return kAbsent;
+      if (same_name(entries[held - 1].name, name)) return held - 1;
     }
   }
 
-  [[nodiscard]] std::optional<std::uint32_t> scan(std::string_view name) const {
-    for (std::uint32_t i = 0; i < entries.size(); ++i)
-      if (entries[i].name == name) return i;
-    return std::nullopt;
+  [[nodiscard]] std::uint32_t scan(std::string_view name) const {
+    const auto count = static_cast<std::uint32_t>(entries.size());
+    for (std::uint32_t i = 0; i < count; ++i)
+      if (same_name(entries[i].name, name)) return i;
+    return kAbsent;
   }
 
   // Builds the lookup; returns the position of the first name declared twice, if any.
@@ -103,10 +166,12 @@ struct ResultsData {
 enum class Status : std::uint8_t { waiting, queued, running, done };
 
 struct Node {
+  explicit Node(TaskFunction function) : run(std::move(function)) {}
+
   TaskFunction run;
-  std::uint32_t first_dependency = 0;  // into State::dependencies
+  std::uint32_t first_dependency = 0;  // into State::links
   std::uint32_t dependency_count = 0;
-  std::uint32_t first_dependent = 0;  // into State::dependents
+  std::uint32_t first_dependent = 0;  // into State::links
   std::uint32_t dependent_count = 0;
   std::uint32_t unmet = 0;  // dependencies that have not succeeded yet
   Status status = Status::waiting;
@@ -133,11 +198,14 @@ struct State : std::enable_shared_from_this<State> {
   std::shared_ptr<ResultsData> data = std::make_shared<ResultsData>();
   Results results{data};  // the live object every task receives
 
-  std::vector<Node> nodes;
-  std::vector<std::uint32_t> dependencies;  // per task, in declaration order (see Node)
-  std::vector<std::uint32_t> dependents;    // per task, dependents in declaration order
-  std::vector<std::uint32_t> ready;         // FIFO; every task enters it at most once
+  std::vector<Node> nodes = reuse_array<Node>();
+  // Every index list in one allocation: [dependencies | dependents | ready queue]. Each task's
+  // dependencies and dependents are a stretch of it (see Node); each task enters the ready queue
+  // at most once, so the queue is a plain stretch with a head and a tail.
+  std::vector<std::uint32_t> links = reuse_array<std::uint32_t>();
+  std::size_t ready_begin = 0;
   std::size_t ready_head = 0;
+  std::size_t ready_tail = 0;
   std::size_t running = 0;
   std::size_t succeeded = 0;
   bool starting = false;  // inside auto_run: final must be deferred
@@ -155,6 +223,12 @@ struct State : std::enable_shared_from_this<State> {
       : loop(&l),
         final(std::move(f)),
         limit(concurrency == 0 ? std::numeric_limits<std::size_t>::max() : concurrency) {}
+  ~State() {
+    recycle_array(nodes);
+    recycle_array(links);
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
 
   // --- building --------------------------------------------------------------------------------
 
@@ -166,49 +240,49 @@ struct State : std::enable_shared_from_this<State> {
     for (std::uint32_t i = 0; i < nodes.size(); ++i)
       if (!nodes[i].run)
         return Error{"ENOFUNCTION", "auto: task " + quoted(name(i)) + " has no function"};
-    if (auto error = resolve_dependencies(tasks)) return error;
+    bool only_earlier = true;  // every dependency declared before its dependent: cannot cycle
+    if (auto error = resolve_dependencies(tasks, only_earlier)) return error;
     link_dependents();
-    return check_acyclic();
+    return only_earlier ? std::nullopt : check_acyclic();
   }
 
   // Names and functions move out of a vector we own; an initializer_list's are copied.
   template <typename Tasks>
   void adopt(Tasks& tasks) {
-    data->entries.resize(tasks.size());
-    nodes.resize(tasks.size());
-    ready.reserve(tasks.size());
-    std::uint32_t i = 0;
+    data->entries.reserve(tasks.size());
+    nodes.reserve(tasks.size());
+    std::size_t edges = 0;
     for (auto& task : tasks) {
       if constexpr (std::is_const_v<std::remove_reference_t<decltype(task)>>) {
-        data->entries[i].name = task.name;
-        nodes[i].run = task.run;
+        data->entries.emplace_back(task.name);
+        nodes.emplace_back(task.run);
       } else {
-        data->entries[i].name = std::move(task.name);
-        nodes[i].run = std::move(task.run);
+        data->entries.emplace_back(std::move(task.name));
+        nodes.emplace_back(std::move(task.run));
       }
-      ++i;
+      edges += task.dependencies.size();
     }
+    ready_begin = ready_head = ready_tail = 2 * edges;
+    links.resize(2 * edges + tasks.size());
   }
 
   template <typename Tasks>
-  std::optional<Error> resolve_dependencies(const Tasks& tasks) {
-    std::size_t edges = 0;
-    for (const Task& task : tasks) edges += task.dependencies.size();
-    dependencies.reserve(edges);
+  std::optional<Error> resolve_dependencies(const Tasks& tasks, bool& only_earlier) {
+    std::uint32_t next = 0;
     std::uint32_t i = 0;
     for (const Task& task : tasks) {
       Node& node = nodes[i];
-      node.first_dependency = static_cast<std::uint32_t>(dependencies.size());
+      node.first_dependency = next;
       for (const std::string& wanted : task.dependencies) {
-        std::optional<std::uint32_t> found = data->position(wanted);
-        if (!found) return unknown_dependency(i, wanted);
-        if (*found == i)
+        std::uint32_t found = data->position(wanted);
+        if (found == ResultsData::kAbsent) return unknown_dependency(i, wanted);
+        if (found == i)
           return Error{"ECYCLE", "auto: task " + quoted(name(i)) + " depends on itself"};
-        dependencies.push_back(*found);
-        ++nodes[*found].dependent_count;
+        only_earlier = only_earlier && found < i;
+        links[next++] = found;
+        ++nodes[found].dependent_count;
       }
-      node.dependency_count =
-          static_cast<std::uint32_t>(dependencies.size()) - node.first_dependency;
+      node.dependency_count = next - node.first_dependency;
       node.unmet = node.dependency_count;
       ++i;
     }
@@ -222,32 +296,31 @@ struct State : std::enable_shared_from_this<State> {
 
   // Inverts the dependency lists, so a completing task finds its dependents directly.
   void link_dependents() {
-    std::uint32_t next = 0;
+    auto next = static_cast<std::uint32_t>(ready_begin / 2);  // the dependents stretch
     for (Node& node : nodes) {
       node.first_dependent = next;
       next += node.dependent_count;
       node.dependent_count = 0;  // counts up again while filling
     }
-    dependents.resize(next);
     for (std::uint32_t i = 0; i < nodes.size(); ++i) {
       for (std::uint32_t d : dependencies_of(i)) {
         Node& dependency = nodes[d];
-        dependents[dependency.first_dependent + dependency.dependent_count++] = i;
+        links[dependency.first_dependent + dependency.dependent_count++] = i;
       }
     }
   }
 
-  // Kahn's algorithm on the unmet counters, with `ready` as its queue; both are reset afterwards.
+  // Kahn's algorithm on the unmet counters, with the ready queue as its queue; both are reset.
   std::optional<Error> check_acyclic() {
     for (std::uint32_t i = 0; i < nodes.size(); ++i)
-      if (nodes[i].unmet == 0) ready.push_back(i);
-    for (std::size_t head = 0; head < ready.size(); ++head)
-      for (std::uint32_t d : dependents_of(ready[head]))
-        if (--nodes[d].unmet == 0) ready.push_back(d);
+      if (nodes[i].unmet == 0) links[ready_tail++] = i;
+    for (std::size_t head = ready_begin; head < ready_tail; ++head)
+      for (std::uint32_t d : dependents_of(links[head]))
+        if (--nodes[d].unmet == 0) links[ready_tail++] = d;
     std::optional<Error> error;
-    if (ready.size() < nodes.size())
+    if (ready_tail - ready_begin < nodes.size())
       error = Error{"ECYCLE", "auto: cyclic dependency: " + describe_cycle()};
-    ready.clear();
+    ready_tail = ready_begin;
     for (Node& node : nodes) node.unmet = node.dependency_count;
     return error;
   }
@@ -284,7 +357,7 @@ struct State : std::enable_shared_from_this<State> {
 
   void enqueue(std::uint32_t task) {
     nodes[task].status = Status::queued;
-    ready.push_back(task);  // capacity reserved for every task: never reallocates
+    links[ready_tail++] = task;
   }
 
   // The trampoline: starts ready tasks in FIFO order. A task completing synchronously calls
@@ -294,8 +367,8 @@ struct State : std::enable_shared_from_this<State> {
     if (draining) return;
     {
       FlagScope scope(draining);
-      while (!failed && ready_head < ready.size() && running < limit)
-        run_task(self, ready[ready_head++]);
+      while (!failed && ready_head < ready_tail && running < limit)
+        run_task(self, links[ready_head++]);
     }
     if (!failed && !finished && succeeded == nodes.size()) finish(std::nullopt, results);
   }
@@ -307,8 +380,8 @@ struct State : std::enable_shared_from_this<State> {
     node.run(results, Done(self, task));
   }
 
-  void complete(const std::shared_ptr<State>& self, std::uint32_t task, std::optional<Error> error,
-                rapidjson::Value value) {
+  void complete(const std::shared_ptr<State>& self, std::uint32_t task,
+                const std::optional<Error>& error, rapidjson::Value value) {
     Node& node = nodes[task];
     if (node.status != Status::running) {
       throw std::logic_error("auto: task " + quoted(name(task)) +
@@ -317,7 +390,7 @@ struct State : std::enable_shared_from_this<State> {
     node.status = Status::done;
     --running;
     if (failed) return;  // the run already ended with an earlier error: drop this outcome
-    if (error) return fail(task, std::move(*error), std::move(value));
+    if (error) return fail(task, *error, std::move(value));
     data->store(task, std::move(value));
     ++succeeded;
     for (std::uint32_t d : dependents_of(task))
@@ -380,11 +453,11 @@ struct State : std::enable_shared_from_this<State> {
     [[nodiscard]] const std::uint32_t* end() const { return last; }
   };
   [[nodiscard]] Span dependencies_of(std::uint32_t task) const {
-    const std::uint32_t* first = dependencies.data() + nodes[task].first_dependency;
+    const std::uint32_t* first = links.data() + nodes[task].first_dependency;
     return {first, first + nodes[task].dependency_count};
   }
   [[nodiscard]] Span dependents_of(std::uint32_t task) const {
-    const std::uint32_t* first = dependents.data() + nodes[task].first_dependent;
+    const std::uint32_t* first = links.data() + nodes[task].first_dependent;
     return {first, first + nodes[task].dependent_count};
   }
 };
@@ -404,9 +477,9 @@ void run_graph(uv_loop_t& loop, Tasks& tasks, std::size_t concurrency, FinalCall
 
 const rapidjson::Value* Results::find(std::string_view task) const {
   if (!data_) return nullptr;
-  std::optional<std::uint32_t> position = data_->position(task);
-  if (!position) return nullptr;
-  const detail::ResultsData::Entry& entry = data_->entries[*position];
+  std::uint32_t position = data_->position(task);
+  if (position == detail::ResultsData::kAbsent) return nullptr;
+  const detail::ResultsData::Entry& entry = data_->entries[position];
   return entry.present ? &entry.value : nullptr;
 }
 
@@ -438,8 +511,8 @@ detail::Pool& Done::pool() const {
   return state_->data->pool;
 }
 
-void Done::report(std::optional<Error> error, rapidjson::Value value) const {
-  state_->complete(state_, task_, std::move(error), std::move(value));
+void Done::report(const std::optional<Error>& error, rapidjson::Value value) const {
+  state_->complete(state_, task_, error, std::move(value));
 }
 
 // --- auto_run ------------------------------------------------------------------------------------

@@ -20,11 +20,13 @@
 
 #include <uv.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <iosfwd>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,8 +48,10 @@ using Pool = rapidjson::MemoryPoolAllocator<>;
 
 // The results object: one entry per task that has completed, in declaration order. Like the
 // JavaScript object async hands around, it is shared, not copied: copying a Results gives another
-// handle to the same entries, and the one a task receives keeps growing as other tasks complete.
-// A task that reported no value has an entry holding null; several values are held as an array.
+// handle to the same entries, and the one a task receives keeps growing as other tasks complete
+// (on success the final callback gets that same object; after an error, a copy). A task that
+// reported no value has an entry holding null; several values are held as an array. Tasks only
+// read it: unlike async's object, nothing else can be written into it.
 class Results {
  public:
   Results() = default;
@@ -89,8 +93,8 @@ rapidjson::Value to_value(T&& value, Pool& pool);
 class Done {
  public:
   template <typename... Values>
-  void operator()(std::optional<Error> error, Values&&... values) const {
-    report(std::move(error), pack(std::forward<Values>(values)...));
+  void operator()(const std::optional<Error>& error, Values&&... values) const {
+    report(error, pack(std::forward<Values>(values)...));
   }
 
  private:
@@ -112,7 +116,7 @@ class Done {
     }
   }
   [[nodiscard]] detail::Pool& pool() const;
-  void report(std::optional<Error> error, rapidjson::Value value) const;
+  void report(const std::optional<Error>& error, rapidjson::Value value) const;
 
   std::shared_ptr<detail::State> state_;  // the graph lives as long as a callback into it does
   std::uint32_t task_;
@@ -120,13 +124,50 @@ class Done {
 
 // A task receives the live results (every task completed so far, not only the ones it needs) and
 // its callback. Tasks without dependencies get the results too, so every task has one signature.
+// The reference stays valid while the task holds its Done; copy the Results (a shared handle) to
+// keep it longer.
 using TaskFunction = std::function<void(const Results&, Done)>;
+
+// The names of the tasks a task needs: {"user"}, {"a", "b"}, or built with push_back. Most tasks
+// need one or two; those are kept inline, so declaring a graph allocates nothing per task.
+class Dependencies {
+ public:
+  Dependencies() = default;
+  Dependencies(std::initializer_list<std::string_view> names) {
+    for (std::string_view name : names) push_back(std::string(name));
+  }
+  Dependencies(std::vector<std::string> names) : count_(names.size()), spilled_(std::move(names)) {}
+
+  void push_back(std::string name) {
+    if (count_ < inline_.size() && spilled_.empty()) {
+      inline_[count_++] = std::move(name);
+      return;
+    }
+    if (spilled_.empty())
+      spilled_.assign(std::make_move_iterator(inline_.begin()),
+                      std::make_move_iterator(inline_.end()));
+    spilled_.push_back(std::move(name));
+    ++count_;
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return count_; }
+  [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
+  [[nodiscard]] const std::string* begin() const noexcept {
+    return spilled_.empty() ? inline_.data() : spilled_.data();
+  }
+  [[nodiscard]] const std::string* end() const noexcept { return begin() + count_; }
+  const std::string& operator[](std::size_t i) const noexcept { return begin()[i]; }
+
+ private:
+  std::array<std::string, 2> inline_;
+  std::size_t count_ = 0;
+  std::vector<std::string> spilled_;  // all of them, once there are more than fit inline
+};
 
 // A task declaration, written like an entry of async's tasks object:
 //   {"posts", {"user"}, [&](const Results& r, Done done) { … }}
 struct Task {
   std::string name;
-  std::vector<std::string> dependencies;  // names of tasks that must succeed first
+  Dependencies dependencies;  // names of tasks that must succeed first
   TaskFunction run;
 };
 

@@ -75,6 +75,13 @@ std::string text(const rapidjson::Value& value) {
   return common::to_json(value);
 }
 
+// "t7". Appending, not "t" + std::to_string(i): gcc 12 warns falsely (-Wrestrict) on the latter.
+std::string numbered(const char* prefix, int i) {
+  std::string name = prefix;
+  name += std::to_string(i);
+  return name;
+}
+
 }  // namespace
 
 // async: 'basics'
@@ -291,7 +298,7 @@ TEST_CASE("auto with concurrency 0 starts every ready task at once", "[auto]") {
   std::size_t most = 0;
   std::vector<Task> tasks;
   for (int i = 0; i < 20; ++i) {
-    tasks.push_back({"t" + std::to_string(i), {}, [&](const Results&, Done done) {
+    tasks.push_back({numbered("t", i), {}, [&](const Results&, Done done) {
                        most = std::max(most, ++running);
                        after(loop, 1, [&running, done] {
                          --running;
@@ -569,8 +576,8 @@ TEST_CASE("auto refuses a task declared twice and a task without a function", "[
 
 TEST_CASE("auto finds unknown dependencies and cycles in large graphs too", "[auto]") {
   std::vector<Task> tasks;
-  for (int i = 0; i < 100; ++i) tasks.push_back({"t" + std::to_string(i), {}, {}});
-  for (int i = 1; i < 100; ++i) tasks[i].dependencies = {"t" + std::to_string(i - 1)};
+  for (int i = 0; i < 100; ++i) tasks.push_back({numbered("t", i), {}, {}});
+  for (int i = 1; i < 100; ++i) tasks[i].dependencies = {numbered("t", i - 1)};
   std::vector<Task> unknown = tasks;
   unknown[50].dependencies.push_back("t100");
   CHECK(refused(std::move(unknown)).message ==
@@ -740,10 +747,10 @@ TEST_CASE("auto runs 10 000 chained synchronous tasks without deep recursion or 
   common::Loop loop;
   std::vector<Task> tasks;
   for (int i = 0; i < 10'000; ++i) {
-    std::vector<std::string> needs;
-    if (i > 0) needs.push_back("t" + std::to_string(i - 1));
-    tasks.push_back({"t" + std::to_string(i), std::move(needs), [i](const Results& r, Done done) {
-                       int before = i > 0 ? r[("t" + std::to_string(i - 1))].GetInt() : 0;
+    common::Dependencies needs;
+    if (i > 0) needs.push_back(numbered("t", i - 1));
+    tasks.push_back({numbered("t", i), std::move(needs), [i](const Results& r, Done done) {
+                       int before = i > 0 ? r[numbered("t", i - 1)].GetInt() : 0;
                        done(std::nullopt, before + 1);
                      }});
   }
@@ -761,7 +768,7 @@ TEST_CASE("auto runs 10 000 independent synchronous tasks", "[auto]") {
   std::vector<Task> tasks;
   int ran = 0;
   for (int i = 0; i < 10'000; ++i) {
-    tasks.push_back({"t" + std::to_string(i), {}, [&ran, i](const Results&, Done done) {
+    tasks.push_back({numbered("t", i), {}, [&ran, i](const Results&, Done done) {
                        ++ran;
                        done(std::nullopt, i);
                      }});
@@ -818,4 +825,21 @@ TEST_CASE("dump_dot draws an edge from each dependency to its dependent", "[auto
         "  \"comments\";\n"
         "  \"user\" -> \"comments\";\n"
         "}\n");
+}
+
+TEST_CASE("Dependencies keeps two names inline and any number in order", "[auto]") {
+  common::Dependencies none;
+  CHECK(none.empty());
+  common::Dependencies some{"a", "b"};
+  some.push_back("c");
+  some.push_back("d");
+  CHECK(std::vector<std::string>(some.begin(), some.end()) ==
+        std::vector<std::string>{"a", "b", "c", "d"});
+  common::Dependencies from_vector(std::vector<std::string>{"x", "y", "z"});
+  CHECK(from_vector.size() == 3);
+  CHECK(from_vector[2] == "z");
+  common::Dependencies copy = from_vector;
+  copy.push_back("w");
+  CHECK(copy.size() == 4);
+  CHECK(from_vector.size() == 3);
 }
