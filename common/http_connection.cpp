@@ -180,11 +180,19 @@ void Connection::route(const std::shared_ptr<ResponseState>& state) {
       res.error(match.status(), match.message);
     }
   } catch (const std::exception& error) {
-    // Like Express: a handler that throws gets a 500 (if it has not answered yet).
-    std::fprintf(stderr, "http: handler for %s %s threw: %s\n", req.method.c_str(),
-                 req.path.c_str(), error.what());
-    res.error(500, "Internal Server Error");
+    handler_failed(state, error.what());
+  } catch (...) {
+    handler_failed(state, "an exception that is not a std::exception");
   }
+}
+
+// Like Express: a handler that throws gets a 500 if it has not answered yet. A body already on
+// its way cannot be finished honestly, so that connection is cut (the client sees it truncated).
+void Connection::handler_failed(const std::shared_ptr<ResponseState>& state, const char* what) {
+  std::fprintf(stderr, "http: handler for %s %s threw: %s\n", state->request.method.c_str(),
+               state->request.path.c_str(), what);
+  if (state->phase == ResponseState::Phase::streaming && state->sink != nullptr) return close_now();
+  Response(state).error(500, "Internal Server Error");
 }
 
 void Connection::fail_request(const ParseError& error) {

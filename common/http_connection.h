@@ -82,6 +82,7 @@ class Connection final : public ResponseSink {
   void stop_reading();
   void dispatch(Request request);
   void route(const std::shared_ptr<ResponseState>& state);
+  void handler_failed(const std::shared_ptr<ResponseState>& state, const char* what);
   void fail_request(const ParseError& error);
 
   // Writing, pipelining, closing (http_connection_write.cpp)

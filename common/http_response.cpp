@@ -109,9 +109,8 @@ void Response::start(int status, Headers headers, std::optional<uint64_t> conten
   if (answered()) return;
   state_->phase = ResponseState::Phase::streaming;
   if (!connected()) return;
-  std::string content_type;
   for (auto& [name, value] : headers) set_header(std::move(name), std::move(value));
-  begin(status, content_type, content_length);
+  begin(status, {}, content_length);  // a Content-Type, if any, came with the headers
   flush();
 }
 

@@ -48,7 +48,11 @@ bool is_param(std::string_view segment) {
 }
 
 void add_allowed(std::string& allow, std::string_view method) {
-  if (allow.find(method) != std::string::npos) return;
+  for (std::string_view rest = allow; !rest.empty();) {  // "GET, HEAD, POST": skip duplicates
+    size_t comma = rest.find(", ");
+    if (rest.substr(0, comma) == method) return;
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+  }
   if (!allow.empty()) allow += ", ";
   allow += method;
 }

@@ -5,6 +5,7 @@
 //
 // Routes: /hello, /echo/:name (params and ?q=), /slow/:ms (answers after a timer),
 // /big/:kib (streams with back-pressure; ?chunked=1 without Content-Length), /throw (500),
+// /throw-late (throws while streaming),
 // /stats (open connections), POST /echo/:name (so GET-only paths can be told from others).
 #include <cstdlib>
 #include <cstring>
@@ -111,6 +112,11 @@ void add_routes(common::http::Server& server) {
     pump(std::move(res), left);
   });
   server.get("/throw", [](const Request&, Response) { throw std::runtime_error("boom"); });
+  server.get("/throw-late", [](const Request&, Response res) {
+    res.start(200, {}, 100);
+    res.write("partial");
+    throw std::runtime_error("boom after the head");
+  });
   server.get("/stats", [&server](const Request&, Response res) {
     common::Json body(rapidjson::kObjectType);
     body.AddMember("connections", static_cast<uint64_t>(server.connection_count()),

@@ -144,7 +144,7 @@ TEST_CASE("a URL over the limit is a 414, a header block over it a 431", "[http]
   std::string big_header = "GET / HTTP/1.1\r\nX: " + std::string(17000, 'b') + "\r\n\r\n";
   CHECK(parse_all(big_header).error_status == 431);
   std::string many = "GET / HTTP/1.1\r\n";
-  for (int i = 0; i < 2000; ++i) many += "H" + std::to_string(i) + ": v\r\n";
+  for (int i = 0; i < 2000; ++i) many.append("H").append(std::to_string(i)).append(": v\r\n");
   CHECK(parse_all(many + "\r\n", 7).error_status == 431);
   std::string just_under =
       "GET /" + std::string(8000, 'a') + " HTTP/1.1\r\nX: " + std::string(16000, 'b') + "\r\n\r\n";

@@ -18,8 +18,8 @@ Router sync_router() {
 
 std::string user_id(std::string_view path) {
   RouteMatch match = sync_router().match("GET", path);
-  return match.outcome == Outcome::found ? match.params.at("userId")
-                                         : "<" + std::to_string(match.status()) + ">";
+  if (match.outcome == Outcome::found) return match.params.at("userId");
+  return std::string("<").append(std::to_string(match.status())).append(">");
 }
 
 }  // namespace
