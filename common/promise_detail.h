@@ -731,9 +731,11 @@ class Task final : public Node {
  public:
   explicit Task(F function) : function_(std::in_place, std::move(function)) {}
   void react(StateBase* /*source*/, std::uint32_t /*slot*/) override {
-    std::optional<F> function = std::move(function_);
-    function_.reset();  // ran (or threw) at most once; its captures go with it
-    std::invoke(*function);
+    struct Reset {  // runs at most once, thrown or not; its captures go right after
+      std::optional<F>& function;
+      ~Reset() { function.reset(); }
+    } reset{function_};
+    std::invoke(*function_);
   }
   void abandon() noexcept override { function_.reset(); }
 
