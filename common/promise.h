@@ -69,14 +69,15 @@ class PromiseScheduler {
   // Drops the queued jobs, frees every promise still pending on this thread (breaking reference
   // cycles handlers may have made) and closes the idle handle. Idempotent. Call it before
   // loop.close() if the loop was stopped while jobs were waiting; it needs the loop still open.
+  // Called from a handler, it takes effect when that handler returns.
   void shutdown() noexcept;
 
   // Internal: queue target->react(source, slot).
   void enqueue(detail::Ref<detail::Node> target, detail::StateBase* source, std::uint32_t slot) {
+    if (idle_ == nullptr) start_idle();
     queue_.push(detail::Job{target.get(), source, slot});
     target.leak();
     if (source != nullptr) source->retain();
-    if (idle_ == nullptr) start_idle();
   }
 
  private:
@@ -84,11 +85,14 @@ class PromiseScheduler {
   void drain();
   void start_idle();
   void stop_idle() noexcept;
+  void shut_down_now() noexcept;
 
   uv_loop_t* loop_;
   detail::JobQueue queue_;
   uv_idle_t* idle_ = nullptr;  // open only while jobs wait
   bool running_ = true;
+  bool in_job_ = false;  // a job is running: shutdown must not free its handler under it
+  bool shutdown_requested_ = false;
 };
 
 // Called with the reason of each rejected promise destroyed without a handler.
@@ -165,6 +169,10 @@ class Promise {
   // (rejects with std::length_error if the size differs from the handler's arity).
   template <typename OnFulfilled, typename OnRejected = std::nullptr_t>
   auto spread(OnFulfilled on_fulfilled, OnRejected on_rejected = nullptr) const {
+    static_assert(
+        detail::can_spread<OnFulfilled, const T&>() || detail::can_spread<OnFulfilled, T&&>(),
+        "spread(): the handler must take the tuple's elements (from all(a, b)), or the "
+        "vector or its elements (from all(v))");
     return then(detail::Spread<OnFulfilled>{std::move(on_fulfilled)}, std::move(on_rejected));
   }
 
@@ -282,6 +290,20 @@ requires(sizeof...(Ts) >=
   std::uint32_t slot = 0;
   (detail::Access::state(promises)->subscribe(state, slot++), ...);
   return detail::Access::wrap<std::tuple<detail::TupleElement<Ts>...>>(std::move(state));
+}
+
+// Promise.race: settles like the first of `promises` to settle (never, if there are none).
+template <typename T>
+Promise<T> race(const std::vector<Promise<T>>& promises) {
+  // A plain state reacting to each input takes over the first outcome; later ones find it
+  // settled and are ignored.
+  auto state = detail::make_ref<detail::State<T>>();
+  for (const auto& promise : promises) {
+    auto* input = detail::Access::state(promise);
+    if (input == nullptr) throw std::logic_error("race(): an empty common::Promise");
+    input->subscribe(state, 0);
+  }
+  return detail::Access::wrap<T>(std::move(state));
 }
 
 // Q.nfbind(f, bound...): wraps a function whose last parameter is a Node-style callback
