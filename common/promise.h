@@ -20,8 +20,11 @@
 //  - a rejection reason is a std::exception_ptr; reject with common::Error via ErrorException;
 //  - a rejected promise destroyed without ever having had a handler is reported (stderr by
 //    default); chaining off it counts as handling, so only the end of a chain reports.
-// Values are handed to handlers by const reference, or moved in when no one else can see them,
-// so move-only values (common::Json) work along a chain.
+// Values reach handlers by const reference; a copyable one is moved in when no one else can see
+// it. A move-only value (common::Json) goes to the first handler taking it by value; handlers
+// reached after that are rejected with std::logic_error (take const T& to share it).
+// Not ported from Q: done(), progress/notify, all() of plain values, Q 1.5.1's all() mutating
+// its input array; spread() of a vector requires its size to match the handler's arity.
 #pragma once
 
 #include <uv.h>
