@@ -203,12 +203,20 @@ void PromiseScheduler::drain() {
     detail::Job job = queue_.pop();
     auto target = detail::Ref<detail::Node>::adopt(job.target);
     auto source = detail::Ref<detail::StateBase>::adopt(job.source);
+    in_job_ = true;
     try {
       target->react(source.get(), job.slot);
     } catch (...) {
       // Handler exceptions are rejections already; this is a failed task or a broken invariant
       // (e.g. out of memory). It must not cross libuv's frame: stop, run_loop rethrows it.
       trap_exception(*loop_, std::current_exception());
+      in_job_ = false;
+      if (shutdown_requested_) shut_down_now();
+      return;
+    }
+    in_job_ = false;
+    if (shutdown_requested_) {
+      shut_down_now();
       return;
     }
   }
@@ -226,8 +234,12 @@ void PromiseScheduler::start_idle() {
     throw UvError(rc, "uv_idle_init");
   }
   idle->data = this;
-  check(uv_idle_start(idle, on_idle), "uv_idle_start");
   idle_ = idle;
+  rc = uv_idle_start(idle, on_idle);
+  if (rc < 0) {
+    stop_idle();
+    throw UvError(rc, "uv_idle_start");
+  }
 }
 
 void PromiseScheduler::stop_idle() noexcept {
@@ -238,8 +250,17 @@ void PromiseScheduler::stop_idle() noexcept {
 }
 
 void PromiseScheduler::shutdown() noexcept {
+  if (in_job_) {
+    shutdown_requested_ = true;  // drain() finishes it once the running handler has returned
+  } else {
+    shut_down_now();
+  }
+}
+
+void PromiseScheduler::shut_down_now() noexcept {
   if (!running_) return;
   running_ = false;
+  shutdown_requested_ = false;
   while (!queue_.empty()) {
     detail::Job job = queue_.pop();
     job.target->release();

@@ -20,8 +20,11 @@
 //  - a rejection reason is a std::exception_ptr; reject with common::Error via ErrorException;
 //  - a rejected promise destroyed without ever having had a handler is reported (stderr by
 //    default); chaining off it counts as handling, so only the end of a chain reports.
-// Values are handed to handlers by const reference, or moved in when no one else can see them,
-// so move-only values (common::Json) work along a chain.
+// Values reach handlers by const reference; a copyable one is moved in when no one else can see
+// it. A move-only value (common::Json) goes to the first handler taking it by value; handlers
+// reached after that are rejected with std::logic_error (take const T& to share it).
+// Not ported from Q: done(), progress/notify, all() of plain values, Q 1.5.1's all() mutating
+// its input array; spread() of a vector requires its size to match the handler's arity.
 #pragma once
 
 #include <uv.h>
@@ -69,14 +72,15 @@ class PromiseScheduler {
   // Drops the queued jobs, frees every promise still pending on this thread (breaking reference
   // cycles handlers may have made) and closes the idle handle. Idempotent. Call it before
   // loop.close() if the loop was stopped while jobs were waiting; it needs the loop still open.
+  // Called from a handler, it takes effect when that handler returns.
   void shutdown() noexcept;
 
   // Internal: queue target->react(source, slot).
   void enqueue(detail::Ref<detail::Node> target, detail::StateBase* source, std::uint32_t slot) {
+    if (idle_ == nullptr) start_idle();
     queue_.push(detail::Job{target.get(), source, slot});
     target.leak();
     if (source != nullptr) source->retain();
-    if (idle_ == nullptr) start_idle();
   }
 
  private:
@@ -84,11 +88,14 @@ class PromiseScheduler {
   void drain();
   void start_idle();
   void stop_idle() noexcept;
+  void shut_down_now() noexcept;
 
   uv_loop_t* loop_;
   detail::JobQueue queue_;
   uv_idle_t* idle_ = nullptr;  // open only while jobs wait
   bool running_ = true;
+  bool in_job_ = false;  // a job is running: shutdown must not free its handler under it
+  bool shutdown_requested_ = false;
 };
 
 // Called with the reason of each rejected promise destroyed without a handler.
@@ -165,6 +172,10 @@ class Promise {
   // (rejects with std::length_error if the size differs from the handler's arity).
   template <typename OnFulfilled, typename OnRejected = std::nullptr_t>
   auto spread(OnFulfilled on_fulfilled, OnRejected on_rejected = nullptr) const {
+    static_assert(
+        detail::can_spread<OnFulfilled, const T&>() || detail::can_spread<OnFulfilled, T&&>(),
+        "spread(): the handler must take the tuple's elements (from all(a, b)), or the "
+        "vector or its elements (from all(v))");
     return then(detail::Spread<OnFulfilled>{std::move(on_fulfilled)}, std::move(on_rejected));
   }
 
@@ -282,6 +293,20 @@ requires(sizeof...(Ts) >=
   std::uint32_t slot = 0;
   (detail::Access::state(promises)->subscribe(state, slot++), ...);
   return detail::Access::wrap<std::tuple<detail::TupleElement<Ts>...>>(std::move(state));
+}
+
+// Promise.race: settles like the first of `promises` to settle (never, if there are none).
+template <typename T>
+Promise<T> race(const std::vector<Promise<T>>& promises) {
+  // A plain state reacting to each input takes over the first outcome; later ones find it
+  // settled and are ignored.
+  auto state = detail::make_ref<detail::State<T>>();
+  for (const auto& promise : promises) {
+    auto* input = detail::Access::state(promise);
+    if (input == nullptr) throw std::logic_error("race(): an empty common::Promise");
+    input->subscribe(state, 0);
+  }
+  return detail::Access::wrap<T>(std::move(state));
 }
 
 // Q.nfbind(f, bound...): wraps a function whose last parameter is a Node-style callback

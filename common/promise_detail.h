@@ -322,8 +322,12 @@ class State : public StateBase {
   void copy_outcome(State& from) {
     if (from.status() == Status::rejected) {
       reject_now(from.reason());
-    } else {
+      return;
+    }
+    try {
       fulfil(take_value(from));
+    } catch (...) {
+      reject_now(std::current_exception());  // a move-only value someone else took
     }
   }
 
@@ -510,7 +514,7 @@ class ThenState final : public State<U> {
     try {
       run_handler(static_cast<State<T>&>(*source));
     } catch (...) {
-      this->reject(std::current_exception());  // A+ 2.2.7.2
+      this->reject_now(std::current_exception());  // A+ 2.2.7.2
     }
     handlers_.reset();  // at most once (2.2.2.3); frees what the handlers captured
   }
@@ -731,9 +735,11 @@ class Task final : public Node {
  public:
   explicit Task(F function) : function_(std::in_place, std::move(function)) {}
   void react(StateBase* /*source*/, std::uint32_t /*slot*/) override {
-    std::optional<F> function = std::move(function_);
-    function_.reset();  // ran (or threw) at most once; its captures go with it
-    std::invoke(*function);
+    struct Reset {  // runs at most once, thrown or not; its captures go right after
+      std::optional<F>& function;
+      ~Reset() { function.reset(); }
+    } reset{function_};
+    std::invoke(*function_);
   }
   void abandon() noexcept override { function_.reset(); }
 
@@ -753,19 +759,42 @@ struct IsVector : std::false_type {};
 template <typename X, typename A>
 struct IsVector<std::vector<X, A>> : std::true_type {};
 
-template <typename F, typename X, std::size_t... I>
+template <typename F, typename E, std::size_t... I>
 constexpr bool invocable_with_n(std::index_sequence<I...> /*unused*/) {
-  return std::is_invocable_v<F&, decltype((void(I), std::declval<const X&>()))...>;
+  return std::is_invocable_v<F&, decltype((void(I), std::declval<E>()))...>;
 }
-// The number of X arguments f takes (up to 8), or -1.
-template <typename F, typename X, std::size_t N = 0>
+// The number of E arguments f takes (up to 8), or -1.
+template <typename F, typename E, std::size_t N = 0>
 constexpr int spread_arity() {
-  if constexpr (invocable_with_n<F, X>(std::make_index_sequence<N>{})) {
+  if constexpr (invocable_with_n<F, E>(std::make_index_sequence<N>{})) {
     return static_cast<int>(N);
   } else if constexpr (N < 8) {
-    return spread_arity<F, X, N + 1>();
+    return spread_arity<F, E, N + 1>();
   } else {
     return -1;
+  }
+}
+
+// An element of a vector or tuple V&& as an argument: moved from an rvalue, read from an lvalue.
+template <typename V, typename X>
+using ElementArg = std::conditional_t<std::is_rvalue_reference_v<V&&>, X&&, const X&>;
+
+template <typename F, typename V, std::size_t... I>
+constexpr bool applicable(std::index_sequence<I...> /*unused*/) {
+  return std::is_invocable_v<F&, ElementArg<V, std::tuple_element_t<I, std::remove_cvref_t<V>>>...>;
+}
+
+// Whether Spread{f} can take V&&: the tuple's elements, or the vector whole or element-wise.
+template <typename F, typename V>
+consteval bool can_spread() {
+  using Values = std::remove_cvref_t<V>;
+  if constexpr (IsVector<Values>::value) {
+    return std::is_invocable_v<F&, V&&> ||
+           spread_arity<F, ElementArg<V, typename Values::value_type>>() >= 0;
+  } else if constexpr (TupleLike<Values>) {
+    return applicable<F, V>(std::make_index_sequence<std::tuple_size_v<Values>>{});
+  } else {
+    return false;
   }
 }
 
@@ -777,15 +806,13 @@ struct Spread {
   F function;
 
   template <typename V>
-  decltype(auto) operator()(V&& values) {
+  requires(can_spread<F, V>()) decltype(auto) operator()(V&& values) {
     using Values = std::remove_cvref_t<V>;
     if constexpr (IsVector<Values>::value) {
       if constexpr (std::is_invocable_v<F&, V&&>) {
         return std::invoke(function, std::forward<V>(values));
       } else {
-        constexpr int arity = spread_arity<F, typename Values::value_type>();
-        static_assert(arity >= 0,
-                      "spread(): the handler takes neither the vector nor its elements");
+        constexpr int arity = spread_arity<F, ElementArg<V, typename Values::value_type>>();
         if (values.size() != static_cast<std::size_t>(arity)) {
           throw std::length_error("spread(): " + std::to_string(values.size()) +
                                   " values for a handler of " + std::to_string(arity));
@@ -793,7 +820,6 @@ struct Spread {
         return call_elements(std::forward<V>(values), std::make_index_sequence<arity>{});
       }
     } else {
-      static_assert(TupleLike<Values>, "spread() needs a tuple (all(a, b)) or a vector (all(v))");
       return std::apply(function, std::forward<V>(values));
     }
   }

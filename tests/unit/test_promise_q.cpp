@@ -538,10 +538,63 @@ TEST_CASE("move-only values travel along a chain", "[promise][q]") {
   shared.then([](std::unique_ptr<int>) {}).fail([&](std::exception_ptr e) {
     steps.push_back(what(e));
   });
+  // Adopting a value someone already took rejects the adopter (and does not stop the loop).
+  Deferred<std::unique_ptr<int>> adopter;
+  adopter.resolve(shared);
+  adopter.promise().fail([&](std::exception_ptr e) {
+    steps.push_back("adopter: " + what(e));
+    return std::unique_ptr<int>();
+  });
   t.run();
+  const std::string taken = "a move-only promise value was already taken by another handler";
   CHECK(seen == 6);
-  CHECK(steps ==
-        std::vector<std::string>{"read 1", "took 1",
-                                 "a move-only promise value was already taken by another handler"});
+  CHECK(steps == std::vector<std::string>{"read 1", "took 1", taken, "adopter: " + taken});
+  REQUIRE(t.loop.close() == 0);
+}
+
+TEST_CASE("Q spread: a tuple of move-only values from all(a, b) is moved into the handler",
+          "[promise][q]") {
+  PromiseLoop t;
+  FakeBroker broker;
+  auto query = common::nfbind(&FakeBroker::query, &broker);
+  std::string seen;
+  common::all(query("posts", 1), query("comments", 1))
+      .spread([&](common::Json posts, common::Json comments) {
+        seen = common::to_json(posts) + common::to_json(comments);
+      });
+  t.run();
+  CHECK(seen == R"({"bucket":"posts","id":1}{"bucket":"comments","id":1})");
+  REQUIRE(t.loop.close() == 0);
+}
+
+TEST_CASE("race: the first promise to settle decides, fulfilled or rejected", "[promise][q]") {
+  PromiseLoop t;
+  std::vector<std::string> seen;
+  auto keep = [&](Promise<std::string> p) {
+    p.then([&](const std::string& v) { seen.push_back(v); },
+           [&](std::exception_ptr e) { seen.push_back("rejected " + what(e)); });
+  };
+  keep(common::race(std::vector<Promise<std::string>>{delay<std::string>(t.loop, 30, "slow"),
+                                                      delay<std::string>(t.loop, 5, "fast")}));
+  keep(common::race(std::vector<Promise<std::string>>{
+      delay<std::string>(t.loop, 30, "slow"), delay_reject<std::string>(t.loop, 10, "fast")}));
+  t.run();
+  CHECK(seen == std::vector<std::string>{"fast", "rejected fast"});
+  REQUIRE(t.loop.close() == 0);
+}
+
+TEST_CASE("scheduler: shutdown from inside a handler waits for that handler to return",
+          "[promise][q]") {
+  PromiseLoop t;
+  std::vector<std::string> steps;
+  auto captured = std::make_shared<int>(7);
+  common::resolved(1).then([&, captured](int) {
+    t.scheduler.shutdown();
+    steps.push_back("handler still alive: " + std::to_string(*captured));
+  });
+  common::resolved(2).then([&](int) { steps.push_back("dropped by shutdown"); });
+  t.run();
+  CHECK(steps == std::vector<std::string>{"handler still alive: 7"});
+  CHECK(captured.use_count() == 1);  // the handler was freed afterwards
   REQUIRE(t.loop.close() == 0);
 }
