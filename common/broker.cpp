@@ -358,6 +358,10 @@ class Broker::Worker {
   void deadline_passed() {
     if (in_flight_.empty()) return;
     const Pending& front = in_flight_.front();
+    if (Clock::now() < front.started + std::chrono::milliseconds(broker_.options_.query_timeout_ms)) {
+      arm_deadline();  // libuv's millisecond clock fired a hair early
+      return;
+    }
     Error timeout{"ETIMEDOUT", "query " + front.bucket + " #" + std::to_string(front.id) +
                                    " got no answer within " +
                                    std::to_string(broker_.options_.query_timeout_ms) +
@@ -387,6 +391,9 @@ class Broker::Worker {
   }
 
   void start_timer(uint64_t ms) {
+    // The loop's clock is only updated once per turn; after a long synchronous stretch (a
+    // spawn, say) it lags, and a timer started from it would fire early.
+    uv_update_time(&broker_.loop_);
     check(uv_timer_start(timer_.get(), on_timer, ms, 0), "uv_timer_start");
   }
 
@@ -639,6 +646,7 @@ void Broker::arm_queue_timer() {
     return;
   }
   auto deadline = queue_.front().queued_at + std::chrono::milliseconds(options_.query_timeout_ms);
+  uv_update_time(&loop_);  // see Worker::start_timer
   check(uv_timer_start(
             queue_timer_.get(),
             [](uv_timer_t* timer) {
