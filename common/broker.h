@@ -118,7 +118,7 @@ class Broker {
   friend class Worker;
 
   void dispatch(Pending pending);
-  void pump();
+  void pump(std::optional<std::chrono::steady_clock::time_point> now = std::nullopt);
   Worker* pick_worker();
   [[nodiscard]] int spawn_worker(bool single_use);
   [[nodiscard]] Error spawn_failure(int rc) const;
