@@ -135,7 +135,8 @@ int main(int argc, char* argv[]) {
   {
     common::Broker broker(loop, options);
     Driver driver(broker, window,
-                  std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(settings.seconds)));
+                  std::chrono::duration_cast<Clock::duration>(
+                      std::chrono::duration<double>(settings.seconds)));
     driver.start();
     common::run_loop(loop);
     completed = driver.completed();

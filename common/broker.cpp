@@ -365,7 +365,8 @@ class Broker::Worker {
   void deadline_passed() {
     if (in_flight_.empty()) return;
     const Pending& front = in_flight_.front();
-    if (Clock::now() < front.started + std::chrono::milliseconds(broker_.options_.query_timeout_ms)) {
+    if (Clock::now() <
+        front.started + std::chrono::milliseconds(broker_.options_.query_timeout_ms)) {
       arm_deadline();
       return;
     }
@@ -440,6 +441,8 @@ Broker::Broker(uv_loop_t& loop, BrokerOptions options)
       queue_timer_(loop, uv_timer_init),
       respawn_timer_(loop, uv_timer_init),
       sweep_timer_(loop, uv_timer_init) {
+  // Writing to a worker that just died must be an EPIPE error, not a signal that kills us.
+  std::signal(SIGPIPE, SIG_IGN);
   if (options_.workers == 0) options_.workers = 1;
   if (options_.pipeline == 0) options_.pipeline = 1;
   queue_timer_->data = this;

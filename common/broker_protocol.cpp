@@ -119,7 +119,8 @@ std::optional<Reply> decode_reply(Json& message, std::string* why) {
   if (id == nullptr || !id->IsUint64())
     return fail("a reply needs the numeric \"id\" of a request");
   Reply reply{id->GetUint64(), std::nullopt};
-  if (const rapidjson::Value* error = member(message, "error"); error != nullptr && !error->IsNull()) {
+  if (const rapidjson::Value* error = member(message, "error");
+      error != nullptr && !error->IsNull()) {
     reply.error = decode_error_object(*error);
     message.SetNull();
     return reply;

@@ -92,7 +92,9 @@ void IpcChannel::open(int fd) {
   check(uv_pipe_open(pipe_.get(), fd), "uv_pipe_open");
 }
 
-void IpcChannel::borrow_messages() { scratch_ = std::make_unique<Scratch>(); }
+void IpcChannel::borrow_messages() {
+  scratch_ = std::make_unique<Scratch>();
+}
 
 void IpcChannel::start(MessageHandler on_message, EndHandler on_end, InvalidHandler on_invalid) {
   on_message_ = std::move(on_message);
@@ -107,7 +109,9 @@ void IpcChannel::send(std::string_view json_line) {
   schedule_flush();
 }
 
-void IpcChannel::send(const rapidjson::Value& message) { send(to_json(message)); }
+void IpcChannel::send(const rapidjson::Value& message) {
+  send(to_json(message));
+}
 
 void IpcChannel::schedule_flush() {
   if (outbox_.empty() || !is_open() || uv_is_active(flusher_.handle())) return;

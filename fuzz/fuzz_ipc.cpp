@@ -74,7 +74,8 @@ void check_replies_to(const rapidjson::Value& id, const rapidjson::Value& query)
   common::append_error_reply(out, id, common::Error{"EFAIL", common::to_json(query)});
   common::Json error = reparse(out);
   const auto& message = error["error"]["message"];
-  require(std::string_view(message.GetString(), message.GetStringLength()) == common::to_json(query));
+  require(std::string_view(message.GetString(), message.GetStringLength()) ==
+          common::to_json(query));
 }
 
 void decode(std::string_view line) {
