@@ -55,13 +55,19 @@ QueryWorker::QueryWorker(uv_loop_t& loop, const WorkerOptions& options, const Da
     : options_(options), data_(data), channel_(loop), idle_(loop, uv_idle_init) {
   idle_->data = this;
   channel_.open(channel_fd);
+  channel_.borrow_messages();  // we answer at once, or copy what we queue
   channel_.start([this](common::Json& message) { on_message(message); },
                  [this](std::optional<Error> error) { on_end(std::move(error)); });
 }
 
 void QueryWorker::on_message(common::Json& message) {
   if (hanging_) return;
-  pending_.push_back(std::move(message));
+  if (options_.latency_ms == 0 && pending_.empty()) {  // instant queries: answer right here
+    answer(message);
+    channel_.schedule_flush();  // the replies of this read leave together
+    return;
+  }
+  pending_.push_back(common::copy_json(message));  // the channel reuses `message`
   if (uv_is_active(idle_.handle())) return;
   common::check(uv_idle_start(idle_.get(),
                               [](uv_idle_t* idle) {
@@ -82,14 +88,11 @@ void QueryWorker::on_end(std::optional<Error> error) {
   idle_.close();
 }
 
+// One query per loop turn, and its reply written before the next one blocks.
 void QueryWorker::on_idle() {
-  // One query per turn when queries take time (each reply leaves at once); all of them when
-  // they are instant (the replies share one write).
-  do {
-    common::Json message = std::move(pending_.front());
-    pending_.pop_front();
-    answer(message);
-  } while (options_.latency_ms == 0 && !pending_.empty() && !hanging_);
+  common::Json message = std::move(pending_.front());
+  pending_.pop_front();
+  answer(message);
   if (pending_.empty() || hanging_) {
     pending_.clear();
     if (idle_.is_open()) uv_idle_stop(idle_.get());

@@ -1,9 +1,10 @@
 // query_worker.h: the worker's event loop side — read requests, answer them one at a time.
 //
-// Requests are queued as they arrive and answered from an idle handle, one per loop turn, so
-// each reply is written as soon as it is ready and EOF is noticed between queries (while a
-// query blocks, nothing else runs: that is the point of the tutorial's worker). With latency 0
-// a whole batch is answered in one turn and its replies leave in one write.
+// Requests that take time are queued as they arrive and answered from an idle handle, one per
+// loop turn, so each reply is written as soon as it is ready and EOF is noticed between queries
+// (while a query blocks, nothing else runs: that is the point of the tutorial's worker). With
+// latency 0 each request is answered as it is read, and the replies to one read leave in one
+// write.
 #pragma once
 
 #include <uv.h>

@@ -198,14 +198,15 @@ class Broker::Worker {
   [[nodiscard]] int pid() const { return pid_; }
   [[nodiscard]] bool finished() const { return finished_; }
 
-  void send(Pending pending) {
+  // `now`: when the query goes out (its bytes leave in this loop turn's flush).
+  void send(Pending pending, Clock::time_point now) {
     used_ = true;
-    pending.started = single_use_ ? spawned_at_ : Clock::now();  // fork mode: spawning counts
+    pending.started = single_use_ ? spawned_at_ : now;  // fork mode: spawning counts
     std::string request = std::move(pending.request);
     in_flight_.push_back(std::move(pending));  // first: a failing write fails it like the rest
-    if (in_flight_.size() == 1) arm_deadline();
+    if (!uv_is_active(timer_.handle())) arm_deadline();
     channel_.outbox().append(request);
-    channel_.flush();
+    channel_.schedule_flush();  // a burst of queries leaves in one write
   }
 
   // Stops giving this worker queries and lets it go: closing our end of the channel makes a
@@ -310,9 +311,11 @@ class Broker::Worker {
       return;
     }
     Pending done = std::move(*match);
-    bool was_front = match == in_flight_.begin();
-    in_flight_.erase(match);
-    if (was_front) arm_deadline();
+    if (match == in_flight_.begin()) {
+      in_flight_.pop_front();  // the usual case: the worker answers in order
+    } else {
+      in_flight_.erase(match);
+    }
     broker_.quick_deaths_ = 0;  // it answered: this command works
     if (single_use_) retire(0);
     broker_.pump();
@@ -355,9 +358,18 @@ class Broker::Worker {
     }
   }
 
+  // The timer is armed lazily: for the oldest query in flight when it was started, and not
+  // moved when that query is answered (that would cost a clock read and a timer update per
+  // reply). Deadlines only grow along the queue, so when it fires it either finds the current
+  // oldest query overdue or re-arms for it.
   void deadline_passed() {
     if (in_flight_.empty()) return;
     const Pending& front = in_flight_.front();
+    if (Clock::now() <
+        front.started + std::chrono::milliseconds(broker_.options_.query_timeout_ms)) {
+      arm_deadline();
+      return;
+    }
     Error timeout{"ETIMEDOUT", "query " + front.bucket + " #" + std::to_string(front.id) +
                                    " got no answer within " +
                                    std::to_string(broker_.options_.query_timeout_ms) +
@@ -377,16 +389,15 @@ class Broker::Worker {
   }
 
   void arm_deadline() {
-    if (in_flight_.empty()) {
-      uv_timer_stop(timer_.get());
-      return;
-    }
     auto deadline =
         in_flight_.front().started + std::chrono::milliseconds(broker_.options_.query_timeout_ms);
     start_timer(ms_until(deadline));
   }
 
   void start_timer(uint64_t ms) {
+    // The loop's clock is only updated once per turn; after a long synchronous stretch (a
+    // spawn, say) it lags, and a timer started from it would fire early.
+    uv_update_time(&broker_.loop_);
     check(uv_timer_start(timer_.get(), on_timer, ms, 0), "uv_timer_start");
   }
 
@@ -430,6 +441,8 @@ Broker::Broker(uv_loop_t& loop, BrokerOptions options)
       queue_timer_(loop, uv_timer_init),
       respawn_timer_(loop, uv_timer_init),
       sweep_timer_(loop, uv_timer_init) {
+  // Writing to a worker that just died must be an EPIPE error, not a signal that kills us.
+  std::signal(SIGPIPE, SIG_IGN);
   if (options_.workers == 0) options_.workers = 1;
   if (options_.pipeline == 0) options_.pipeline = 1;
   queue_timer_->data = this;
@@ -476,8 +489,9 @@ void Broker::query(std::string_view bucket, const rapidjson::Value& query, Timed
     return;
   }
   append_request(pending.request, pending.id, bucket, query);
+  auto now = pending.queued_at;
   queue_.push_back(std::move(pending));
-  pump();
+  pump(now);
   if (queue_.size() > options_.queue_limit) {
     std::vector<Pending> refused;
     refused.push_back(std::move(queue_.back()));
@@ -506,8 +520,9 @@ size_t Broker::active_workers() const noexcept {
                                            [](const auto& w) { return !w->retiring(); }));
 }
 
-// Hands queued queries to workers with room, oldest first.
-void Broker::pump() {
+// Hands queued queries to workers with room, oldest first. One clock read serves the whole
+// batch: they all leave in the same write.
+void Broker::pump(std::optional<std::chrono::steady_clock::time_point> now) {
   while (!queue_.empty() && !closing_) {
     Worker* worker = pick_worker();
     if (worker == nullptr) {
@@ -522,7 +537,8 @@ void Broker::pump() {
     }
     Pending next = std::move(queue_.front());
     queue_.pop_front();
-    worker->send(std::move(next));
+    if (!now) now = Clock::now();
+    worker->send(std::move(next), *now);
   }
   arm_queue_timer();
 }
@@ -632,13 +648,12 @@ void Broker::fail_later(std::vector<Pending> failed, const Error& error) {
   call_later(loop_, std::move(calls));
 }
 
+// Armed lazily like a worker's deadline timer: when it fires, expire_queued() fails what is
+// overdue and re-arms for the new oldest query.
 void Broker::arm_queue_timer() {
-  if (!queue_timer_.is_open()) return;
-  if (queue_.empty()) {
-    uv_timer_stop(queue_timer_.get());
-    return;
-  }
+  if (!queue_timer_.is_open() || queue_.empty() || uv_is_active(queue_timer_.handle())) return;
   auto deadline = queue_.front().queued_at + std::chrono::milliseconds(options_.query_timeout_ms);
+  uv_update_time(&loop_);  // see Worker::start_timer
   check(uv_timer_start(
             queue_timer_.get(),
             [](uv_timer_t* timer) {

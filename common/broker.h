@@ -80,9 +80,11 @@ class Broker {
       std::function<void(std::optional<Error> error, Json result, QueryTiming timing)>;
 
   // Spawns the pool (none in fork-per-query mode). Throws UvError if the worker cannot be
-  // started at all (e.g. ENOENT for a missing program).
+  // started at all (e.g. ENOENT for a missing program). Sets SIGPIPE to SIG_IGN (process-wide):
+  // a write to a dead worker must fail with EPIPE instead of killing the parent.
   Broker(uv_loop_t& loop, BrokerOptions options);
-  // Without close(): children are killed (SIGKILL) and reaped, callbacks are dropped.
+  // Without close(): children are killed (SIGKILL) and reaped at once; queries not yet failed
+  // are dropped without their callbacks.
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
@@ -118,7 +120,7 @@ class Broker {
   friend class Worker;
 
   void dispatch(Pending pending);
-  void pump();
+  void pump(std::optional<std::chrono::steady_clock::time_point> now = std::nullopt);
   Worker* pick_worker();
   [[nodiscard]] int spawn_worker(bool single_use);
   [[nodiscard]] Error spawn_failure(int rc) const;

@@ -119,17 +119,16 @@ std::optional<Reply> decode_reply(Json& message, std::string* why) {
   if (id == nullptr || !id->IsUint64())
     return fail("a reply needs the numeric \"id\" of a request");
   Reply reply{id->GetUint64(), std::nullopt};
-  if (auto error = message.FindMember("error");
-      error != message.MemberEnd() && !error->value.IsNull()) {
-    reply.error = decode_error_object(error->value);
+  if (const rapidjson::Value* error = member(message, "error");
+      error != nullptr && !error->IsNull()) {
+    reply.error = decode_error_object(*error);
     message.SetNull();
     return reply;
   }
-  auto result = message.FindMember("result");
-  if (result == message.MemberEnd()) return fail("a reply needs a \"result\" or an \"error\"");
+  if (!message.HasMember("result")) return fail("a reply needs a \"result\" or an \"error\"");
   // Swap the result up to the root: it stays in the document's allocator, nothing is copied.
   rapidjson::Value taken;
-  taken.Swap(result->value);
+  taken.Swap(message["result"]);
   static_cast<rapidjson::Value&>(message).Swap(taken);
   return reply;
 }

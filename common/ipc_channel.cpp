@@ -34,20 +34,39 @@ bool is_internal_message(const rapidjson::Value& message) {
   return text.size() > 5 && text.starts_with("NODE_");
 }
 
+DecodedLine::Kind decode_line_into(Json& document, std::string_view line, std::string* error) {
+  if (is_blank(line)) return DecodedLine::Kind::blank;
+  document.Parse<rapidjson::kParseDefaultFlags>(line.data(), line.size());
+  if (document.HasParseError()) {
+    if (error != nullptr) {
+      *error = "invalid JSON at offset " + std::to_string(document.GetErrorOffset()) + ": " +
+               rapidjson::GetParseError_En(document.GetParseError());
+    }
+    return DecodedLine::Kind::invalid;
+  }
+  return is_internal_message(document) ? DecodedLine::Kind::internal : DecodedLine::Kind::message;
+}
+
 DecodedLine decode_line(std::string_view line) {
   DecodedLine decoded;
-  if (is_blank(line)) return decoded;
-  decoded.message.Parse<rapidjson::kParseDefaultFlags>(line.data(), line.size());
-  if (decoded.message.HasParseError()) {
-    decoded.kind = DecodedLine::Kind::invalid;
-    decoded.error = "invalid JSON at offset " + std::to_string(decoded.message.GetErrorOffset()) +
-                    ": " + rapidjson::GetParseError_En(decoded.message.GetParseError());
-    return decoded;
-  }
-  decoded.kind = is_internal_message(decoded.message) ? DecodedLine::Kind::internal
-                                                      : DecodedLine::Kind::message;
+  decoded.kind = decode_line_into(decoded.message, line, &decoded.error);
   return decoded;
 }
+
+// The reused document of borrow_messages(): its pool allocator starts in a fixed buffer, so a
+// message that fits needs no allocation at all, and clearing it frees nothing.
+struct IpcChannel::Scratch {
+  static constexpr size_t kBufferSize = 64 * 1024;
+  std::unique_ptr<char[]> buffer{new char[kBufferSize]};
+  rapidjson::MemoryPoolAllocator<> allocator{buffer.get(), kBufferSize};
+  Json document{&allocator};
+
+  Json& fresh() {
+    document.SetNull();
+    allocator.Clear();  // drops any extra chunks a big message needed, keeps the buffer
+    return document;
+  }
+};
 
 // One write: the bytes live here until libuv says they have been written (or cancelled).
 struct IpcChannel::WriteRequest {
@@ -58,9 +77,11 @@ struct IpcChannel::WriteRequest {
 IpcChannel::IpcChannel(uv_loop_t& loop, size_t max_line)
     : loop_(loop),
       pipe_(loop, uv_pipe_init, 0),  // ipc=0: plain bytes, we never pass handles
+      flusher_(loop, uv_prepare_init),
       framer_(max_line),
       read_buffer_(new char[kReadBufferSize]) {
   pipe_->data = this;
+  flusher_->data = this;
 }
 
 IpcChannel::~IpcChannel() {
@@ -69,6 +90,10 @@ IpcChannel::~IpcChannel() {
 
 void IpcChannel::open(int fd) {
   check(uv_pipe_open(pipe_.get(), fd), "uv_pipe_open");
+}
+
+void IpcChannel::borrow_messages() {
+  scratch_ = std::make_unique<Scratch>();
 }
 
 void IpcChannel::start(MessageHandler on_message, EndHandler on_end, InvalidHandler on_invalid) {
@@ -81,17 +106,46 @@ void IpcChannel::start(MessageHandler on_message, EndHandler on_end, InvalidHand
 void IpcChannel::send(std::string_view json_line) {
   outbox_.append(json_line);
   outbox_.push_back('\n');
-  flush();
+  schedule_flush();
 }
 
 void IpcChannel::send(const rapidjson::Value& message) {
   send(to_json(message));
 }
 
+void IpcChannel::schedule_flush() {
+  if (outbox_.empty() || !is_open() || uv_is_active(flusher_.handle())) return;
+  check(uv_prepare_start(flusher_.get(), on_prepare), "uv_prepare_start");
+}
+
+void IpcChannel::on_prepare(uv_prepare_t* prepare) {
+  auto* self = static_cast<IpcChannel*>(prepare->data);
+  if (self == nullptr) return;
+  guard(self->loop_, [self] { self->flush(); });
+}
+
+// Writes the outbox now: directly if the socket takes it all (the common case: no request, no
+// callback), through uv_write for whatever it does not take.
 void IpcChannel::flush() {
+  if (flusher_.is_open()) uv_prepare_stop(flusher_.get());
   if (write_in_flight_ || outbox_.empty() || !is_open()) return;
+  uv_buf_t buf = uv_buf_init(outbox_.data(), static_cast<unsigned>(outbox_.size()));
+  int written = uv_try_write(pipe_.stream(), &buf, 1);
+  if (written == static_cast<int>(outbox_.size())) {
+    outbox_.clear();
+    return;
+  }
+  if (written < 0 && written != UV_EAGAIN) {
+    end(uv_failure(written, "write to IPC channel"));
+    return;
+  }
+  write_rest(written < 0 ? 0 : static_cast<size_t>(written));
+}
+
+void IpcChannel::write_rest(size_t already_written) {
   auto request = std::make_unique<WriteRequest>();
-  request->data.swap(outbox_);
+  request->data.assign(outbox_, already_written);
+  outbox_.clear();
   uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
   int rc = uv_write(&request->req, pipe_.stream(), &buf, 1, on_written);
   if (rc < 0) {
@@ -112,7 +166,7 @@ void IpcChannel::on_written(uv_write_t* req, int status) {
       self->end(uv_failure(status, "write to IPC channel"));
       return;
     }
-    self->flush();
+    self->schedule_flush();  // what was sent meanwhile
   });
 }
 
@@ -146,13 +200,15 @@ void IpcChannel::take_chunk(std::string_view chunk) {
 }
 
 bool IpcChannel::take_line(std::string_view line) {
-  DecodedLine decoded = decode_line(line);
-  switch (decoded.kind) {
+  Json owned;
+  Json& message = scratch_ ? scratch_->fresh() : owned;
+  std::string error;
+  switch (decode_line_into(message, line, &error)) {
     case DecodedLine::Kind::message:
-      on_message_(decoded.message);
+      on_message_(message);
       break;
     case DecodedLine::Kind::invalid:
-      on_invalid_(line, decoded.error);
+      on_invalid_(line, error);
       break;
     case DecodedLine::Kind::internal:  // Node's own traffic (handle passing, cluster): not ours
     case DecodedLine::Kind::blank:
@@ -175,10 +231,11 @@ void IpcChannel::close() noexcept {
   // The handlers are kept: close() may run inside one of them, which must not be destroyed
   // while it runs. ended_ keeps them from being called again.
   pipe_.close();  // clears pipe->data, so late write callbacks find no owner
+  flusher_.close();
 }
 
 size_t IpcChannel::pending_bytes() const noexcept {
-  size_t queued = pipe_.is_open() ? pipe_->write_queue_size : 0;
+  size_t queued = pipe_.is_open() ? pipe_->write_queue_size : 0;  // bytes uv_write still holds
   return outbox_.size() + queued;
 }
 

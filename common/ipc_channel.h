@@ -5,9 +5,11 @@
 // messages (a string `cmd` longer than 5 characters starting with "NODE_") are skipped, exactly
 // as Node does, and blank lines are tolerated. Outgoing messages are compact JSON plus '\n'.
 //
-// Writes are batched: the first message goes out at once; messages sent while that write is
-// still in flight wait in an outbox and leave together in one write when it completes. A burst
-// of N messages therefore costs two write calls, not N, which is what makes the pool fast.
+// Writes are batched: send() only appends to an outbox, and the outbox is written with one
+// uv_try_write from a prepare handle, i.e. just before the loop would wait for events. All the
+// messages produced in one loop turn (a burst of queries, a batch of replies) leave in one
+// write(2), usually without a write request or a completion callback; only what the socket
+// does not take at once goes through uv_write. That is most of what makes the pool fast.
 #pragma once
 
 #include <uv.h>
@@ -36,6 +38,8 @@ struct DecodedLine {
   std::string error;  // why it is invalid, when kind is invalid
 };
 DecodedLine decode_line(std::string_view line);
+// The same, parsing into an existing document; `error` is set for an invalid line.
+DecodedLine::Kind decode_line_into(Json& document, std::string_view line, std::string* error);
 
 class IpcChannel {
  public:
@@ -56,15 +60,21 @@ class IpcChannel {
   [[nodiscard]] uv_pipe_t* pipe() const noexcept { return pipe_.get(); }
   // The child side: adopt an inherited fd (NODE_CHANNEL_FD). Throws UvError.
   void open(int fd);
+  // Parse every message into one reused document and buffer instead of a new document each:
+  // no allocation per message, but the handler must not keep or move the document (copy what
+  // it keeps). The worker uses this; the broker hands documents on, so it does not.
+  void borrow_messages();
   // Starts reading. Throws UvError if reading cannot start.
   void start(MessageHandler on_message, EndHandler on_end, InvalidHandler on_invalid = {});
 
-  // Queues one message: `json_line` is compact JSON *without* the newline.
+  // Queues one message: `json_line` is compact JSON *without* the newline. It is written before
+  // the loop next waits for events.
   void send(std::string_view json_line);
   void send(const rapidjson::Value& message);
   // For callers that serialise straight into the outgoing buffer: append complete lines
-  // (each ending in '\n') to outbox(), then call flush().
+  // (each ending in '\n') to outbox(), then call schedule_flush() (or flush() to write now).
   std::string& outbox() noexcept { return outbox_; }
+  void schedule_flush();
   void flush();
 
   // Stops reading and closes the pipe; idempotent. Unsent messages are dropped; no handler is
@@ -76,21 +86,26 @@ class IpcChannel {
 
  private:
   struct WriteRequest;
+  struct Scratch;
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_written(uv_write_t* req, int status);
+  static void on_prepare(uv_prepare_t* prepare);
+  void write_rest(size_t already_written);
   void take_chunk(std::string_view chunk);
   bool take_line(std::string_view line);
   void end(std::optional<Error> error);
 
   uv_loop_t& loop_;
   Handle<uv_pipe_t> pipe_;
+  Handle<uv_prepare_t> flusher_;  // active only while the outbox has bytes to write
   LineFramer framer_;
   // One read buffer reused for every read: libuv never has two reads in flight on a stream and
   // take_chunk() copies whatever it keeps, so the buffer is free again when on_read returns.
   std::unique_ptr<char[]> read_buffer_;
+  std::unique_ptr<Scratch> scratch_;  // set by borrow_messages()
   std::string outbox_;
-  bool write_in_flight_ = false;
+  bool write_in_flight_ = false;  // a uv_write is pending; the outbox waits for it
   bool ended_ = false;
   MessageHandler on_message_;
   EndHandler on_end_;
