@@ -64,7 +64,7 @@ void sync_user(Broker& broker, Answer answer, int64_t user_id) {
 // ANCHOR_END: concept
 
 // ANCHOR: routes
-void add_routes(common::http::Server& server, Broker& broker) {
+void add_routes(common::http::Server& server, Broker& broker, const common::StageOptions&) {
   server.get("/sync/:userId", common::user_route([&broker](Answer answer, int64_t user_id) {
                sync_user(broker, answer, user_id);
              }));
@@ -81,7 +81,7 @@ int main(int argc, char** argv) try {
   common::Loop loop;
   Broker broker(loop, common::BrokerOptions::from(options));
   common::http::Server server(loop, common::http_config(options));
-  add_routes(server, broker);
+  add_routes(server, broker, options);
   server.listen(options.host, options.port);
   server.announce("listening on");
   return common::http::serve_until_signal(loop, server, [&] { broker.close([] {}); });

@@ -64,7 +64,7 @@ void async_user(uv_loop_t& loop, Broker& broker, Answer answer, int64_t user_id)
 // ANCHOR_END: concept
 
 // ANCHOR: routes
-void add_routes(common::http::Server& server, Broker& broker) {
+void add_routes(common::http::Server& server, Broker& broker, const common::StageOptions&) {
   server.get("/async/:userId",
              common::user_route([&server, &broker](Answer answer, int64_t user_id) {
                async_user(server.loop(), broker, answer, user_id);
@@ -82,7 +82,7 @@ int main(int argc, char** argv) try {
   common::Loop loop;
   Broker broker(loop, common::BrokerOptions::from(options));
   common::http::Server server(loop, common::http_config(options));
-  add_routes(server, broker);
+  add_routes(server, broker, options);
   server.listen(options.host, options.port);
   server.announce("listening on");
   return common::http::serve_until_signal(loop, server, [&] { broker.close([] {}); });
