@@ -59,8 +59,9 @@ void db_query(Broker* broker, Answer answer, std::string bucket, Json query,
 // Resolves to [user, posts, comments]: the tutorial's version lost the user on the way.
 Promise<std::tuple<Json, Json, Json>> fetch_posts_and_comments(const Query& q_query,
                                                                const Json& user) {
-  return common::all(common::resolved(common::copy_json(user)), q_query("posts", by_poster(user)),
-                     q_query("comments", by_commenter(user)));
+  auto posts = q_query("posts", by_poster(user));           // started in this order: argument
+  auto comments = q_query("comments", by_commenter(user));  // order is unspecified in C++
+  return common::all(common::resolved(common::copy_json(user)), posts, comments);
 }
 
 void respond(Answer answer, const Json& user, const Json& posts, const Json& comments) {
