@@ -1,12 +1,91 @@
-// 02-sync-callbacks: placeholder until its issue lands; parses the shared command line only.
-#include <iostream>
+// 02-sync-callbacks: GET /sync/:userId — the tutorial's anti-pattern. Each broker query starts
+// inside the previous one's callback, so the three queries run one after another although posts
+// and comments only need the user: three slots of latency. Every level checks its error and
+// returns right after answering (commandments 2 and 3).
+//
+//   build/bin/02-sync-callbacks 8000 --latency 1000 &
+//   curl 'http://127.0.0.1:8000/sync/1?trace=1'
+//
+//   0 s          1 s          2 s          3 s
+//   [-- users --]
+//                [-- posts --]
+//                             [- comments -]     answer after ~3 s
+//
+// ANCHOR: includes
+#include <cstdint>
+#include <exception>
 #include <variant>
 
-#include "common/options.h"
+#include "common/loop.h"
+#include "common/shutdown.h"
+#include "common/stage.h"
+// ANCHOR_END: includes
 
-int main(int argc, char** argv) {
-  auto parsed = common::parse_stage_options(argc, argv, "02-sync-callbacks (under construction)");
-  if (const int* code = std::get_if<int>(&parsed)) return *code;
-  std::cerr << "02-sync-callbacks: this stage is not written yet\n";
-  return 1;
+// ANCHOR: config
+namespace {
+
+using common::Answer;
+using common::Broker;
+using common::by_commenter;
+using common::by_id;
+using common::by_poster;
+using common::Json;
+using common::MaybeError;
+
+constexpr const char* kSummary = "GET /sync/:userId: nested callbacks run the queries one by one";
+// ANCHOR_END: config
+
+// ANCHOR: concept
+// db_query('users') → in its callback db_query('posts') → in its callback db_query('comments').
+// A value a later callback needs is moved into that callback (it outlives this frame); the query
+// that uses it is built first, because argument evaluation order is unspecified in C++.
+void sync_user(Broker& broker, Answer answer, int64_t user_id) {
+  broker.query(
+      "users", by_id(user_id),
+      answer.record("users", [=, &broker](MaybeError user_error, Json user) {
+        if (user_error) return answer.fail(*user_error);
+        Json posts_query = by_poster(user);
+        broker.query(
+            "posts", posts_query,
+            answer.record("posts", [=, &broker, user = std::move(user)](MaybeError posts_error,
+                                                                        Json posts) mutable {
+              if (posts_error) return answer.fail(*posts_error);
+              Json comments_query = by_commenter(user);
+              broker.query(
+                  "comments", comments_query,
+                  answer.record("comments", [=, user = std::move(user), posts = std::move(posts)](
+                                                MaybeError comments_error, Json comments) {
+                    if (comments_error) return answer.fail(*comments_error);
+                    return answer.json(user, posts, comments);
+                  }));
+            }));
+      }));
 }
+// ANCHOR_END: concept
+
+// ANCHOR: routes
+void add_routes(common::http::Server& server, Broker& broker, const common::StageOptions&) {
+  server.get("/sync/:userId", common::user_route([&broker](Answer answer, int64_t user_id) {
+               sync_user(broker, answer, user_id);
+             }));
+}
+// ANCHOR_END: routes
+
+}  // namespace
+
+// ANCHOR: main
+int main(int argc, char** argv) try {
+  auto parsed = common::parse_stage_options(argc, argv, kSummary);
+  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
+  const auto& options = std::get<common::StageOptions>(parsed);
+  common::Loop loop;
+  Broker broker(loop, common::BrokerOptions::from(options));
+  common::http::Server server(loop, common::http_config(options));
+  add_routes(server, broker, options);
+  server.listen(options.host, options.port);
+  server.announce("listening on");
+  return common::http::serve_until_signal(loop, server, [&] { broker.close([] {}); });
+} catch (const std::exception& error) {
+  return common::report_failure(argv[0], error);
+}
+// ANCHOR_END: main

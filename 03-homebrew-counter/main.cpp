@@ -1,12 +1,117 @@
-// 03-homebrew-counter: placeholder until its issue lands; parses the shared command line only.
-#include <iostream>
+// 03-homebrew-counter: GET /brew/:userId — the tutorial's hand-written fan-out/fan-in. Fetch the
+// user; then start posts and comments at once and answer when both have arrived. What the
+// callbacks share lives in ONE per-request object (BrewState: the results, a counter, an error
+// flag); the first error is answered once and whatever arrives after it is ignored. Two slots.
+//
+//   build/bin/03-homebrew-counter 8000 --latency 1000 &
+//   curl 'http://127.0.0.1:8000/brew/1?trace=1'
+//
+//   0 s          1 s          2 s
+//   [-- users --]
+//                [-- posts --]
+//                [- comments -]     cb_counter reaches 3: answer after ~2 s
+//
+// ANCHOR: includes
+#include <cstdint>
+#include <exception>
+#include <memory>
 #include <variant>
 
-#include "common/options.h"
+#include "common/loop.h"
+#include "common/shutdown.h"
+#include "common/stage.h"
+// ANCHOR_END: includes
 
-int main(int argc, char** argv) {
-  auto parsed = common::parse_stage_options(argc, argv, "03-homebrew-counter (under construction)");
-  if (const int* code = std::get_if<int>(&parsed)) return *code;
-  std::cerr << "03-homebrew-counter: this stage is not written yet\n";
-  return 1;
+// ANCHOR: config
+namespace {
+
+using common::Answer;
+using common::Broker;
+using common::by_commenter;
+using common::by_id;
+using common::by_poster;
+using common::Json;
+using common::MaybeError;
+
+constexpr const char* kSummary =
+    "GET /brew/:userId: a counter and an error flag run posts and comments at once";
+// ANCHOR_END: config
+
+// ANCHOR: concept
+// The tutorial's result, cbCounter and gotError, kept together and shared by the callbacks.
+struct BrewState {
+  explicit BrewState(Answer a) : answer(std::move(a)) {}
+  Answer answer;
+  Json user, posts, comments;
+  int cb_counter = 0;      // callbacks arrived: users, posts, comments
+  bool got_error = false;  // the first error has been answered
+};
+using Brew = std::shared_ptr<BrewState>;
+
+// checkError: answers the first error; true only while the callback should go on.
+bool check_error(BrewState& state, const MaybeError& error) {
+  if (state.got_error) return false;  // an earlier error was answered: ignore this callback
+  if (!error) return true;
+  state.got_error = true;
+  state.answer.fail(*error);
+  return false;
 }
+
+// Counts this callback in; the last of the three answers (the tutorial forgot the increment).
+void count_in(BrewState& state) {
+  if (++state.cb_counter == 3) state.answer.json(state.user, state.posts, state.comments);
+}
+
+void fetch_posts_and_comments(Broker& broker, const Brew& brew) {
+  broker.query("posts", by_poster(brew->user),
+               brew->answer.record("posts", [brew](MaybeError error, Json posts) {
+                 if (!check_error(*brew, error)) return;
+                 brew->posts = std::move(posts);
+                 return count_in(*brew);
+               }));
+  broker.query("comments", by_commenter(brew->user),
+               brew->answer.record("comments", [brew](MaybeError error, Json comments) {
+                 if (!check_error(*brew, error)) return;
+                 brew->comments = std::move(comments);
+                 return count_in(*brew);
+               }));
+}
+
+void brew_user(Broker& broker, Answer answer, int64_t user_id) {
+  auto brew = std::make_shared<BrewState>(answer);
+  broker.query("users", by_id(user_id),
+               answer.record("users", [brew, &broker](MaybeError error, Json user) {
+                 if (!check_error(*brew, error)) return;
+                 brew->user = std::move(user);
+                 count_in(*brew);
+                 return fetch_posts_and_comments(broker, brew);
+               }));
+}
+// ANCHOR_END: concept
+
+// ANCHOR: routes
+void add_routes(common::http::Server& server, Broker& broker, const common::StageOptions&) {
+  server.get("/brew/:userId", common::user_route([&broker](Answer answer, int64_t user_id) {
+               brew_user(broker, answer, user_id);
+             }));
+}
+// ANCHOR_END: routes
+
+}  // namespace
+
+// ANCHOR: main
+int main(int argc, char** argv) try {
+  auto parsed = common::parse_stage_options(argc, argv, kSummary);
+  if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
+  const auto& options = std::get<common::StageOptions>(parsed);
+  common::Loop loop;
+  Broker broker(loop, common::BrokerOptions::from(options));
+  common::http::Server server(loop, common::http_config(options));
+  add_routes(server, broker, options);
+  server.listen(options.host, options.port);
+  server.announce("listening on");
+  return common::http::serve_until_signal(loop, server, [&] { broker.close([] {}); });
+} catch (const std::exception& error) {
+  return common::report_failure(argv[0], error);
+}
+// ANCHOR_END: main

@@ -1,0 +1,387 @@
+// Integration tests of the four broker-backed stages (02–05) as programs: the same rules for every
+// route (JSON shape, Server-Timing, statuses, errors answered once, disconnects, SIGTERM), the
+// timing shape that tells them apart (three slots for 02, two for the others), and stage 05's
+// /file/:name. Servers run on port 0 with --block sleep so that the workers leave the CPU free;
+// stages are exercised in parallel threads where that saves wall time (assertions after join).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/json.h"
+#include "tests/support/catch.h"
+#include "tests/support/http_client.h"
+#include "tests/support/server_process.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using test_support::HttpResponse;
+using test_support::RawClient;
+using test_support::ServerProcess;
+
+struct Stage {
+  const char* program;
+  const char* route;  // "/sync/" + user id
+};
+
+constexpr Stage kStages[] = {
+    {"02-sync-callbacks", "/sync/"},
+    {"03-homebrew-counter", "/brew/"},
+    {"04-auto-dag", "/async/"},
+    {"05-promises", "/promise/"},
+};
+
+constexpr int kLatencyMs = 200;
+
+ServerProcess start(const Stage& stage, int latency_ms, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"0",         "--latency", std::to_string(latency_ms),
+                                   "--workers", "3",         "--block",
+                                   "sleep",     "--quiet"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return ServerProcess::start(stage.program, std::move(args));
+}
+
+std::string worker_with(const std::string& hook) {
+  return test_support::bin_path("broker-worker") + " " + hook;
+}
+
+// Runs fn(stage, index) for every stage at once; results are checked by the caller afterwards.
+void for_each_stage_in_parallel(const std::function<void(const Stage&, size_t)>& fn) {
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < std::size(kStages); ++i) threads.emplace_back(fn, kStages[i], i);
+  for (auto& thread : threads) thread.join();
+}
+
+std::string keep_alive_get(const std::string& target) {
+  return "GET " + target + " HTTP/1.1\r\nHost: test\r\n\r\n";
+}
+
+// Checks a 200 answer for `user_id`: the user, its posts and its comments, and Server-Timing.
+void check_user_answer(const HttpResponse& response, int user_id) {
+  REQUIRE(response.status == 200);
+  CHECK(response.header("Content-Type") == "application/json; charset=utf-8");
+  std::string timing = response.header("Server-Timing");
+  CHECK(timing.find("users;dur=") != std::string::npos);
+  CHECK(timing.find("posts;dur=") != std::string::npos);
+  CHECK(timing.find("comments;dur=") != std::string::npos);
+  CHECK(std::count(timing.begin(), timing.end(), ',') == 2);
+  auto body = common::parse_json(response.body);
+  REQUIRE(body);
+  REQUIRE(body->IsObject());
+  CHECK((*body)["user"]["id"].GetInt() == user_id);
+  REQUIRE((*body)["posts"].IsArray());
+  REQUIRE((*body)["comments"].IsArray());
+  CHECK((*body)["posts"].Size() >= 1);
+  CHECK((*body)["comments"].Size() >= 1);
+  for (const auto& post : (*body)["posts"].GetArray()) CHECK(post["poster"].GetInt() == user_id);
+  for (const auto& comment : (*body)["comments"].GetArray())
+    CHECK(comment["commenter"].GetInt() == user_id);
+}
+
+struct Span {
+  double start = 0;
+  double end = 0;
+};
+
+struct Traced {
+  HttpResponse response;
+  double wall_ms = 0;
+  Span users, posts, comments;
+};
+
+Traced traced_request(int port, const std::string& target) {
+  Traced traced;
+  auto started = Clock::now();
+  traced.response = test_support::http_get(port, target + "?trace=1");
+  traced.wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+  auto body = common::parse_json(traced.response.body);
+  if (!body || !body->IsObject() || !body->HasMember("trace")) return traced;
+  for (const auto& entry : (*body)["trace"].GetArray()) {
+    Span span{entry["start"].GetDouble(), entry["end"].GetDouble()};
+    std::string bucket = entry["bucket"].GetString();
+    (bucket == "users" ? traced.users : bucket == "posts" ? traced.posts : traced.comments) = span;
+  }
+  return traced;
+}
+
+}  // namespace
+
+TEST_CASE("stages answer users 1-3 with their posts, comments and Server-Timing", "[stages]") {
+  std::vector<std::vector<HttpResponse>> answers(std::size(kStages));
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server = start(stage, 50);
+    for (int user = 1; user <= 3; ++user)
+      answers[i].push_back(
+          test_support::http_get(server.port(), stage.route + std::to_string(user)));
+    server.stop();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program);
+    REQUIRE(answers[i].size() == 3);
+    for (int user = 1; user <= 3; ++user) check_user_answer(answers[i][user - 1], user);
+  }
+}
+
+TEST_CASE("stages show their shape: 02 takes three slots, 03-05 overlap posts and comments",
+          "[stages][timing]") {
+  std::vector<Traced> runs(std::size(kStages));
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server = start(stage, kLatencyMs);
+    runs[i] = traced_request(server.port(), std::string(stage.route) + "1");
+    server.stop();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program << " " << runs[i].response.body);
+    const Traced& run = runs[i];
+    check_user_answer(run.response, 1);
+    CHECK(run.users.end >= run.users.start + kLatencyMs * 0.9);
+    CHECK(run.posts.start >= run.users.end);
+    CHECK(run.comments.start >= run.users.end);
+    if (i == 0) {
+      CHECK(run.comments.start >= run.posts.end);
+      CHECK(run.wall_ms >= 3 * kLatencyMs);
+    } else {
+      CHECK(run.posts.start < run.comments.end);  // the two intervals overlap
+      CHECK(run.comments.start < run.posts.end);
+      CHECK(run.wall_ms < 2.6 * kLatencyMs);
+    }
+  }
+}
+
+TEST_CASE("stages refuse bad user ids with 400 and unknown users with 404", "[stages][errors]") {
+  std::vector<std::vector<HttpResponse>> answers(std::size(kStages));
+  const std::vector<std::string> bad = {
+      "abc", "-1", "1.5", "0", "123456789012345678901234567890", "9007199254740992"};
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server = start(stage, 20);
+    for (const auto& id : bad)
+      answers[i].push_back(test_support::http_get(server.port(), stage.route + id));
+    answers[i].push_back(
+        test_support::http_get(server.port(), stage.route + std::string("100000")));
+    answers[i].push_back(
+        test_support::http_get(server.port(), stage.route + std::string("9007199254740991")));
+    server.stop();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program);
+    REQUIRE(answers[i].size() == bad.size() + 2);
+    for (size_t b = 0; b < bad.size(); ++b) {
+      INFO(bad[b]);
+      CHECK(answers[i][b].status == 400);
+      CHECK(answers[i][b].body ==
+            "{\"error\":\"userId must be a positive integer, not '" + bad[b] + "'\"}");
+    }
+    CHECK(answers[i][bad.size()].status == 404);
+    CHECK(answers[i][bad.size()].body.find("100000") != std::string::npos);
+    CHECK(answers[i][bad.size()].header("Content-Type") == "application/json; charset=utf-8");
+    CHECK(answers[i][bad.size() + 1].status == 404);  // the largest id is valid, just unknown
+  }
+}
+
+TEST_CASE("stages answer a failing bucket with 502, once", "[stages][errors]") {
+  struct Seen {
+    HttpResponse response;
+    bool closed = true;
+    std::string extra;
+  };
+  std::vector<Seen> seen(std::size(kStages));
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server = start(stage, 100, {"--worker", worker_with("--fail posts")});
+    RawClient client(server.port());
+    client.send(keep_alive_get(std::string(stage.route) + "1"));
+    seen[i].response = client.read_response();
+    seen[i].closed = client.wait_closed(400ms);  // comments (03–05) still arrive meanwhile
+    seen[i].extra = client.pending();
+    server.stop();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program << " " << seen[i].response.body);
+    CHECK(seen[i].response.status == 502);
+    CHECK(seen[i].response.body.find("\"error\"") != std::string::npos);
+    CHECK(seen[i].response.header("Server-Timing").find("posts;dur=") != std::string::npos);
+    CHECK_FALSE(seen[i].closed);
+    CHECK(seen[i].extra.empty());
+  }
+}
+
+TEST_CASE("stages answer a crashed worker with 502, then serve the next request",
+          "[stages][errors]") {
+  std::vector<std::pair<HttpResponse, HttpResponse>> answers(std::size(kStages));
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server = start(stage, 50, {"--worker", worker_with("--crash posts:2")});
+    answers[i].first = test_support::http_get(server.port(), stage.route + std::string("2"));
+    answers[i].second = test_support::http_get(server.port(), stage.route + std::string("1"));
+    server.stop();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program << " " << answers[i].first.body);
+    CHECK(answers[i].first.status == 502);
+    check_user_answer(answers[i].second, 1);
+  }
+}
+
+TEST_CASE("stages answer a hanging worker with 504 after --timeout", "[stages][errors]") {
+  std::vector<HttpResponse> answers(std::size(kStages));
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server =
+        start(stage, 20, {"--worker", worker_with("--hang comments"), "--timeout", "300"});
+    answers[i] = test_support::http_get(server.port(), stage.route + std::string("1"));
+    server.stop();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program << " " << answers[i].body);
+    CHECK(answers[i].status == 504);
+    CHECK(answers[i].body.find("\"error\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("stages answer 200 concurrent requests correctly", "[stages][load]") {
+  constexpr int kClients = 20;
+  constexpr int kPerClient = 10;  // pipelined on one connection
+  for (const Stage& stage : kStages) {
+    INFO(stage.program);
+    auto server = start(stage, 0);
+    std::vector<std::vector<HttpResponse>> answers(kClients);
+    std::vector<std::string> failures(kClients);
+    std::vector<std::thread> threads;
+    for (int c = 0; c < kClients; ++c) {
+      threads.emplace_back([&, c] {
+        try {
+          RawClient client(server.port());
+          std::string batch;
+          for (int r = 0; r < kPerClient; ++r)
+            batch += keep_alive_get(stage.route + std::to_string(1 + (c * kPerClient + r) % 100));
+          client.send(batch);
+          for (int r = 0; r < kPerClient; ++r)
+            answers[c].push_back(client.read_response(false, 20s));
+        } catch (const std::exception& error) {
+          failures[c] = error.what();
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    for (int c = 0; c < kClients; ++c) {
+      INFO("client " << c << " " << failures[c]);
+      REQUIRE(answers[c].size() == static_cast<size_t>(kPerClient));
+      for (int r = 0; r < kPerClient; ++r) {
+        const auto& response = answers[c][r];
+        REQUIRE(response.status == 200);
+        auto body = common::parse_json(response.body);
+        REQUIRE(body);
+        CHECK((*body)["user"]["id"].GetInt() == 1 + (c * kPerClient + r) % 100);
+      }
+    }
+    CHECK(server.stop() == 0);
+  }
+}
+
+TEST_CASE("stages survive clients that leave before the answer", "[stages][lifetime]") {
+  std::vector<HttpResponse> later(std::size(kStages));
+  std::vector<int> exit_codes(std::size(kStages), -1);
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server = start(stage, 100);
+    for (int k = 0; k < 5; ++k) {
+      RawClient client(server.port());
+      client.send(keep_alive_get(stage.route + std::to_string(k + 1)));
+      client.close();  // gone before the broker answers
+    }
+    std::this_thread::sleep_for(50ms);
+    later[i] = test_support::http_get(server.port(), stage.route + std::string("3"));
+    std::this_thread::sleep_for(400ms);  // the abandoned queries finish meanwhile
+    exit_codes[i] = server.stop();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program);
+    check_user_answer(later[i], 3);
+    CHECK(exit_codes[i] == 0);
+  }
+}
+
+TEST_CASE("stages stop on SIGTERM with a request in flight, leaving no worker",
+          "[stages][lifetime]") {
+  struct Outcome {
+    std::string answer;  // what the client received (possibly nothing)
+    int exit_code = -1;
+    std::vector<pid_t> workers;
+    std::vector<pid_t> alive_after;
+  };
+  std::vector<Outcome> outcomes(std::size(kStages));
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server = start(stage, kLatencyMs);
+    RawClient client(server.port());
+    client.send(keep_alive_get(std::string(stage.route) + "1"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(kLatencyMs / 2));
+    outcomes[i].workers = test_support::child_pids(server.pid());
+    outcomes[i].exit_code = server.stop();
+    outcomes[i].answer = client.read_until_close(5s);
+    for (pid_t pid : outcomes[i].workers)
+      if (test_support::process_alive(pid)) outcomes[i].alive_after.push_back(pid);
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program << " answered: " << outcomes[i].answer);
+    CHECK(outcomes[i].exit_code == 0);
+    CHECK(outcomes[i].workers.size() == 3);
+    CHECK(outcomes[i].alive_after.empty());
+    // Answered (the graceful stop lets it finish) or failed cleanly with a JSON error.
+    bool answered = outcomes[i].answer.starts_with("HTTP/1.1 200");
+    bool failed = outcomes[i].answer.starts_with("HTTP/1.1 5") &&
+                  outcomes[i].answer.find("{\"error\":") != std::string::npos;
+    CHECK((answered || failed || outcomes[i].answer.empty()));
+  }
+}
+
+TEST_CASE("05-promises serves files by plain name and nothing outside its directory",
+          "[stages][file]") {
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("stages-test-" + std::to_string(getpid()));
+  fs::create_directories(root / "served" / "sub");
+  fs::create_directories(root / "outside");
+  std::ofstream(root / "served" / "hello.txt") << "hello from a file\n";
+  std::ofstream(root / "served" / "data.bin") << std::string("\0\1\2", 3);
+  std::ofstream(root / "served" / ".secret") << "hidden";
+  std::ofstream(root / "outside" / "secret.txt") << "TOP SECRET";
+  fs::create_symlink(root / "outside" / "secret.txt", root / "served" / "link.txt");
+
+  auto server = ServerProcess::start(
+      "05-promises", {"0", "--workers", "1", "--quiet", "--files", (root / "served").string()});
+  auto get = [&](const std::string& target) {
+    return test_support::http_get(server.port(), target);
+  };
+
+  auto hello = get("/file/hello.txt");
+  CHECK(hello.status == 200);
+  CHECK(hello.body == "hello from a file\n");
+  CHECK(hello.header("Content-Type") == "text/plain; charset=utf-8");
+  auto binary = get("/file/data.bin");
+  CHECK(binary.status == 200);
+  CHECK(binary.body == std::string("\0\1\2", 3));
+  CHECK(binary.header("Content-Type") == "application/octet-stream");
+
+  auto missing = get("/file/nope.txt");
+  CHECK(missing.status == 404);
+  CHECK(missing.header("Content-Type") == "application/json; charset=utf-8");
+  CHECK(missing.body.find("{\"error\":") == 0);
+  CHECK(get("/file/sub").status == 403);
+
+  for (const char* attack : {"/file/..%2f..%2fetc%2fpasswd", "/file/%2e%2e", "/file/%2e",
+                             "/file/..%2foutside%2fsecret.txt", "/file/link.txt", "/file/.secret",
+                             "/file/..%5coutside%5csecret.txt", "/file/hello.txt%00.png"}) {
+    INFO(attack);
+    auto response = get(attack);
+    CHECK(response.status != 200);
+    CHECK(response.status < 500);
+    CHECK(response.body.find("TOP SECRET") == std::string::npos);
+    CHECK(response.body.find("root:") == std::string::npos);
+    CHECK(response.body.find("hidden") == std::string::npos);
+  }
+  CHECK(server.stop() == 0);
+  fs::remove_all(root);
+}
