@@ -109,8 +109,8 @@ int main(int argc, char** argv) try {
   common::http::Server server(loop, common::http_config(options));
   add_routes(server, broker, options);
   server.listen(options.host, options.port);
-  server.announce("listening on");
-  return common::http::serve_until_signal(loop, server, [&] { broker.close([] {}); });
+  return common::http::serve_until_signal(loop, server, "listening on",
+                                          [&] { broker.close([] {}); });
 } catch (const std::exception& error) {
   return common::report_failure(argv[0], error);
 }

@@ -7,7 +7,7 @@
 #include "common/loop.h"
 
 namespace common {
-namespace detail {
+namespace auto_detail {
 namespace {
 
 // Results pool chunks: small, because most runs store a few numbers or small objects.
@@ -471,21 +471,21 @@ void run_graph(uv_loop_t& loop, Tasks& tasks, std::size_t concurrency, FinalCall
   state->start(state);
 }
 
-}  // namespace detail
+}  // namespace auto_detail
 
 // --- Results -------------------------------------------------------------------------------------
 
 const rapidjson::Value* Results::find(std::string_view task) const {
   if (!data_) return nullptr;
   std::uint32_t position = data_->position(task);
-  if (position == detail::ResultsData::kAbsent) return nullptr;
-  const detail::ResultsData::Entry& entry = data_->entries[position];
+  if (position == auto_detail::ResultsData::kAbsent) return nullptr;
+  const auto_detail::ResultsData::Entry& entry = data_->entries[position];
   return entry.present ? &entry.value : nullptr;
 }
 
 const rapidjson::Value& Results::at(std::string_view task) const {
   if (const rapidjson::Value* value = find(task)) return *value;
-  throw std::out_of_range("auto: no result for task " + detail::quoted(task));
+  throw std::out_of_range("auto: no result for task " + auto_detail::quoted(task));
 }
 
 std::size_t Results::size() const {
@@ -507,7 +507,7 @@ Json Results::as_json() const {
 
 // --- Done ----------------------------------------------------------------------------------------
 
-detail::Pool& Done::pool() const {
+auto_detail::Pool& Done::pool() const {
   return state_->data->pool;
 }
 
@@ -519,12 +519,12 @@ void Done::report(const std::optional<Error>& error, rapidjson::Value value) con
 
 void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
               FinalCallback final) {
-  detail::run_graph(loop, tasks, concurrency, std::move(final));
+  auto_detail::run_graph(loop, tasks, concurrency, std::move(final));
 }
 
 void auto_run(uv_loop_t& loop, std::initializer_list<Task> tasks, std::size_t concurrency,
               FinalCallback final) {
-  detail::run_graph(loop, tasks, concurrency, std::move(final));
+  auto_detail::run_graph(loop, tasks, concurrency, std::move(final));
 }
 
 void dump_dot(std::ostream& out, const std::vector<Task>& tasks) {

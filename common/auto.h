@@ -40,11 +40,11 @@
 
 namespace common {
 
-namespace detail {
+namespace auto_detail {
 struct State;
 struct ResultsData;
 using Pool = rapidjson::MemoryPoolAllocator<>;
-}  // namespace detail
+}  // namespace auto_detail
 
 // The results object: one entry per task that has completed, in declaration order. Like the
 // JavaScript object async hands around, it is shared, not copied: copying a Results gives another
@@ -69,16 +69,16 @@ class Results {
   [[nodiscard]] Json as_json() const;
 
  private:
-  friend struct detail::State;
-  explicit Results(std::shared_ptr<detail::ResultsData> data) : data_(std::move(data)) {}
-  std::shared_ptr<detail::ResultsData> data_;
+  friend struct auto_detail::State;
+  explicit Results(std::shared_ptr<auto_detail::ResultsData> data) : data_(std::move(data)) {}
+  std::shared_ptr<auto_detail::ResultsData> data_;
 };
 
-namespace detail {
+namespace auto_detail {
 // One value for a results entry: JSON (deep-copied), a number, a bool, a string or nullptr.
 template <typename T>
 rapidjson::Value to_value(T&& value, Pool& pool);
-}  // namespace detail
+}  // namespace auto_detail
 
 // The Node-style callback a task receives: done(error) or done(error, value...).
 //  - done(std::nullopt, v) stores v; done(std::nullopt, a, b) stores [a, b]; done(std::nullopt)
@@ -98,8 +98,8 @@ class Done {
   }
 
  private:
-  friend struct detail::State;
-  Done(std::shared_ptr<detail::State> state, std::uint32_t task) noexcept
+  friend struct auto_detail::State;
+  Done(std::shared_ptr<auto_detail::State> state, std::uint32_t task) noexcept
       : state_(std::move(state)), task_(task) {}
 
   template <typename... Values>
@@ -107,18 +107,18 @@ class Done {
     if constexpr (sizeof...(Values) == 0) {
       return rapidjson::Value();
     } else if constexpr (sizeof...(Values) == 1) {
-      return detail::to_value(std::forward<Values>(values)..., pool());
+      return auto_detail::to_value(std::forward<Values>(values)..., pool());
     } else {
       rapidjson::Value array(rapidjson::kArrayType);
       array.Reserve(static_cast<rapidjson::SizeType>(sizeof...(Values)), pool());
-      (array.PushBack(detail::to_value(std::forward<Values>(values), pool()), pool()), ...);
+      (array.PushBack(auto_detail::to_value(std::forward<Values>(values), pool()), pool()), ...);
       return array;
     }
   }
-  [[nodiscard]] detail::Pool& pool() const;
+  [[nodiscard]] auto_detail::Pool& pool() const;
   void report(const std::optional<Error>& error, rapidjson::Value value) const;
 
-  std::shared_ptr<detail::State> state_;  // the graph lives as long as a callback into it does
+  std::shared_ptr<auto_detail::State> state_;  // the graph lives as long as a callback into it does
   std::uint32_t task_;
 };
 
@@ -217,7 +217,7 @@ void dump_dot(std::ostream& out, const std::vector<Task>& tasks);
 
 // ---------------------------------------------------------------------------------------------
 
-namespace detail {
+namespace auto_detail {
 
 template <typename>
 inline constexpr bool unsupported_value = false;
@@ -246,5 +246,5 @@ rapidjson::Value to_value(T&& value, Pool& pool) {
   }
 }
 
-}  // namespace detail
+}  // namespace auto_detail
 }  // namespace common

@@ -5,8 +5,8 @@
 //     res.json(200, ...);                                   // now or later, from any callback
 //   });
 //   server.listen("127.0.0.1", 0);                          // returns the bound port
-//   server.announce("listening on");                        // "listening on
-//   http://127.0.0.1:PORT/" return common::http::serve_until_signal(loop, server);  // shutdown.h
+//   // prints "listening on http://127.0.0.1:PORT/", runs until SIGINT/SIGTERM (shutdown.h):
+//   return common::http::serve_until_signal(loop, server, "listening on");
 //
 // Keep-alive, pipelining (answers in request order), HEAD, Date, Connection: close, HTTP/1.0,
 // the limits and timeouts of Config, back-pressure and safe late answers are all handled here

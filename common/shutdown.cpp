@@ -40,8 +40,8 @@ void SignalWatch::on_signal(uv_signal_t* handle, int signum) {
 
 namespace common::http {
 
-int serve_until_signal(uv_loop_t& loop, Server& server, std::function<void()> on_stopping,
-                       std::chrono::milliseconds grace) {
+int serve_until_signal(uv_loop_t& loop, Server& server, std::string_view announcement,
+                       std::function<void()> on_stopping, std::chrono::milliseconds grace) {
   Handle<uv_timer_t> grace_timer(loop, uv_timer_init);
   grace_timer->data = &server;
   SignalWatch signals(
@@ -61,6 +61,7 @@ int serve_until_signal(uv_loop_t& loop, Server& server, std::function<void()> on
         });
       },
       [&](int) { server.close_connections(); });
+  server.announce(announcement);
   try {
     run_loop(loop);
   } catch (const std::exception& error) {
@@ -70,9 +71,9 @@ int serve_until_signal(uv_loop_t& loop, Server& server, std::function<void()> on
   return 0;
 }
 
-int serve_until_signal(Loop& loop, Server& server, std::function<void()> on_stopping,
-                       std::chrono::milliseconds grace) {
-  int rc = serve_until_signal(loop.get(), server, std::move(on_stopping), grace);
+int serve_until_signal(Loop& loop, Server& server, std::string_view announcement,
+                       std::function<void()> on_stopping, std::chrono::milliseconds grace) {
+  int rc = serve_until_signal(loop.get(), server, announcement, std::move(on_stopping), grace);
   int closed = loop.close();
   if (closed != 0)
     std::fprintf(stderr, "exit: the loop still had handles open (%s)\n", uv_err_name(closed));

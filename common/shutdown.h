@@ -1,7 +1,7 @@
 // shutdown.h: stopping on SIGINT/SIGTERM the way DESIGN.md asks — stop accepting, finish what is
 // in flight (bounded), close every handle, exit 0 — so a stage's main() ends in one line:
 //
-//   return common::http::serve_until_signal(loop, server, [&] { broker.close(); });
+//   return common::http::serve_until_signal(loop, server, "listening on", [&] { broker.close(); });
 //
 // SignalWatch is the reusable part: libuv turns the signal into a callback on the loop, where it
 // is safe to do anything (a raw signal handler could not touch our data structures).
@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <functional>
+#include <string_view>
 
 #include "common/handle.h"
 #include "common/loop.h"
@@ -45,9 +46,14 @@ class Server;
 // on_stopping() runs (close the broker there) and the loop runs until every handle is closed.
 // A second signal cuts the grace short. Returns 0, or 1 if an exception escaped a callback
 // (it is printed). The Loop overload also closes the loop and returns 1 if a handle was left.
-int serve_until_signal(uv_loop_t& loop, Server& server, std::function<void()> on_stopping = {},
+// The URL line ("<announcement> http://HOST:PORT/", Server::announce) is printed only once the
+// signals are watched: a supervisor that sends SIGTERM as soon as it has read the URL must get a
+// graceful stop, not the default action of a signal nobody handles yet.
+int serve_until_signal(uv_loop_t& loop, Server& server, std::string_view announcement,
+                       std::function<void()> on_stopping = {},
                        std::chrono::milliseconds grace = std::chrono::seconds(5));
-int serve_until_signal(Loop& loop, Server& server, std::function<void()> on_stopping = {},
+int serve_until_signal(Loop& loop, Server& server, std::string_view announcement,
+                       std::function<void()> on_stopping = {},
                        std::chrono::milliseconds grace = std::chrono::seconds(5));
 
 }  // namespace common::http

@@ -133,6 +133,5 @@ int main(int argc, char** argv) {
   common::http::Server server(loop, flags.config);
   add_routes(server);
   server.listen("127.0.0.1", flags.port);
-  server.announce("listening on");
-  return common::http::serve_until_signal(loop, server, {}, flags.grace);
+  return common::http::serve_until_signal(loop, server, "listening on", {}, flags.grace);
 }
