@@ -44,7 +44,9 @@ ByteRange parse_range(std::string_view header, uint64_t size) noexcept {
   std::string_view spec = trim(header.substr(equals + 1));
   size_t dash = spec.find('-');
   if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) return whole;
-  std::optional<uint64_t> first = parse_digits(trim(spec.substr(0, dash)));
+  std::string_view first_text = trim(spec.substr(0, dash));
+  std::optional<uint64_t> first = parse_digits(first_text);
+  if (!first && !first_text.empty()) return whole;
   std::string_view last_text = trim(spec.substr(dash + 1));
   std::optional<uint64_t> last = parse_digits(last_text);
   if (!first) {  // suffix form "-N": the last N bytes
