@@ -80,8 +80,10 @@ bool Connection::write_file_chunk(ResponseState& head) {
   chunk.resize(static_cast<size_t>(n));
   file.offset += static_cast<uint64_t>(n);
   file.remaining -= static_cast<uint64_t>(n);
+  const bool last = file.remaining == 0;
   write(std::move(chunk), /*try_first=*/false);
-  if (file.remaining > 0 || state_ != State::open) return false;
+  if (state_ != State::open) return false;  // the write failed: `head` may be gone
+  if (!last) return false;
   finish_file(head, 0);
   return true;
 }
