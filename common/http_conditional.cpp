@@ -77,7 +77,7 @@ std::string format_http_date(std::time_t when) {
 std::optional<std::time_t> parse_http_date(std::string_view text) {
   text = trim(text);
   if (text.empty() || text.size() > 64) return std::nullopt;  // most requests send none
-  const std::string copy(text);  // sscanf wants a terminated string
+  const std::string copy(text);                               // sscanf wants a terminated string
   char weekday[16] = {}, month[4] = {}, zone[4] = {};
   int day = 0, year = 0, hour = 0, minute = 0, second = 0, used = 0;
   // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
