@@ -18,6 +18,7 @@ constexpr MimeType kTypes[] = {
     {"mjs", "text/javascript; charset=utf-8"},
     {"json", "application/json; charset=utf-8"},
     {"txt", "text/plain; charset=utf-8"},
+    {"md", "text/markdown; charset=utf-8"},  // so the tour shows README.md as text
     {"svg", "image/svg+xml"},
     {"png", "image/png"},
     {"jpg", "image/jpeg"},

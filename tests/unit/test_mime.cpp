@@ -12,6 +12,7 @@ TEST_CASE("content types come from the extension", "[mime]") {
   CHECK(content_type_for("/mod.mjs") == "text/javascript; charset=utf-8");
   CHECK(content_type_for("/d.json") == "application/json; charset=utf-8");
   CHECK(content_type_for("/notes.txt") == "text/plain; charset=utf-8");
+  CHECK(content_type_for("/README.md") == "text/markdown; charset=utf-8");
   CHECK(content_type_for("/logo.svg") == "image/svg+xml");
   CHECK(content_type_for("/p.png") == "image/png");
   CHECK(content_type_for("/p.jpg") == "image/jpeg");
