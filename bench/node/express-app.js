@@ -61,6 +61,7 @@ function queryError(message, code) {
 class Pool {
   constructor(options) {
     this.options = options;
+    this.all = new Set();
     this.idle = [];
     this.queue = [];
     this.nextId = 1;
@@ -72,6 +73,7 @@ class Pool {
     const args = ['--latency', String(this.options.latency), '--block', this.options.block];
     if (this.options.quiet) args.push('--quiet');
     const worker = { child: fork(this.options.worker, args), job: null };
+    this.all.add(worker);
     worker.child.on('message', (message) => this.finish(worker, message));
     worker.child.on('exit', (code, signal) => this.lost(worker, code, signal));
     return worker;
@@ -111,14 +113,18 @@ class Pool {
   lost(worker, code, signal) {
     const job = worker.job;
     worker.job = null;
+    this.all.delete(worker);
     this.idle = this.idle.filter((w) => w !== worker);
     if (job) job.cb(queryError(`the worker died (${signal || `exit ${code}`})`, 'EWORKER'));
     if (!this.closing) this.next(this.start());
   }
 
+  // Closing the channels makes every worker exit (db.js exits on 'disconnect').
   close() {
     this.closing = true;
-    for (const worker of this.idle) worker.child.disconnect();
+    for (const worker of this.all) {
+      if (worker.child.connected) worker.child.disconnect();
+    }
   }
 }
 
