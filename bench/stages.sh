@@ -11,8 +11,9 @@
 # ALL server processes (server + workers: utime+stime from /proc, sampled around the run), and
 # peak RSS (sum of VmHWM of server + workers).
 # Part 2, the shape: workers at --latency 100 --block sleep; SLOW_RUNS sequential requests per
-# route, median time, against 3 slots (/sync) and 2 slots (the others): 300/200 ms, within
-# 2 % + 1 ms.
+# route, median (and minimum) time, against 3 slots (/sync) and 2 slots (the others): 300/200 ms,
+# within 2 % + 1 ms.
+# The stages have no flag to quiet their workers: --worker names broker-worker with --quiet.
 # Every server listens on 127.0.0.1, port 0; only processes this script started are stopped, by
 # PID; every wait is bounded.
 set -euo pipefail
