@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "common/json.h"
+#include "common/mime.h"
 #include "common/promise.h"
 #include "common/read_file.h"
 
@@ -18,7 +19,8 @@ constexpr std::size_t kMaxFileBytes = 8 << 20;  // larger files get 413
 
 // The tutorial's setHeader(200 | 500, res, data): start the answer, pass the body on.
 std::string send_head(Response res, const std::string& name, std::string data) {
-  res.start(200, {{"Content-Type", std::string(common::content_type_for(name))}}, data.size());
+  res.start(200, {{"Content-Type", std::string(common::http::content_type_for(name))}},
+            data.size());
   return data;
 }
 

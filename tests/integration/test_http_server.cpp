@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/support/catch.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 
@@ -41,16 +42,7 @@ int open_connections(int port) {
   return std::stoi(stats.body.substr(at + 1)) - 1;  // minus the /stats request's own
 }
 
-// Polls until `ready` holds or the deadline passes (bounded).
-template <typename Ready>
-bool eventually(Ready ready, std::chrono::milliseconds wait = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return ready();
-}
+using test_support::eventually;
 
 }  // namespace
 
