@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <exception>
 #include <iostream>
+#include <utility>
 
 #include "common/json.h"
 #include "common/mime.h"
@@ -53,5 +54,5 @@ void serve_file(uv_loop_t& loop, const std::string& dir, const common::http::Req
                   : common::rejected<std::string>(Error{"ENOENT", "not a plain file name"});
   data.then(partial(send_head, res, name), partial(error_head, res, name))
       .then(partial(write_body, res), log_failure)
-      .fin(partial(end_response, res));
+      .fin(partial(end_response, std::move(res)));  // its last use: the chain holds it now
 }

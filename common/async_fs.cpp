@@ -32,7 +32,7 @@ void submit(uv_loop_t& loop, std::function<void(const uv_fs_t&)> finish, Start s
   call->req.data = call.get();
   int rc = start(&call->req);
   if (rc >= 0) {
-    call.release();  // on_done owns it now
+    static_cast<void>(call.release());  // on_done owns it now
     return;
   }
   uv_fs_req_cleanup(&call->req);

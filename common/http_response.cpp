@@ -111,7 +111,7 @@ void Response::start(int status, Headers headers, std::optional<uint64_t> conten
   if (answered()) return;
   state_->phase = ResponseState::Phase::streaming;
   if (!connected()) return;
-  for (auto& [name, value] : headers) set_header(std::move(name), std::move(value));
+  for (auto& header : headers) set_header(std::move(header.first), std::move(header.second));
   begin(status, {}, content_length);  // a Content-Type, if any, came with the headers
   flush();
 }

@@ -26,7 +26,7 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-constexpr size_t kBigSize = 16 * 1024 * 1024;
+constexpr size_t kBigSize = size_t{16} * 1024 * 1024;
 constexpr std::string_view kSecret = "TOP-SECRET-OUTSIDE-THE-ROOT";
 
 uint64_t fnv1a(std::string_view bytes) {
