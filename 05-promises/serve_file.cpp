@@ -3,8 +3,10 @@
 #include <cstddef>
 #include <exception>
 #include <iostream>
+#include <utility>
 
 #include "common/json.h"
+#include "common/mime.h"
 #include "common/promise.h"
 #include "common/read_file.h"
 
@@ -18,7 +20,8 @@ constexpr std::size_t kMaxFileBytes = 8 << 20;  // larger files get 413
 
 // The tutorial's setHeader(200 | 500, res, data): start the answer, pass the body on.
 std::string send_head(Response res, const std::string& name, std::string data) {
-  res.start(200, {{"Content-Type", std::string(common::content_type_for(name))}}, data.size());
+  res.start(200, {{"Content-Type", std::string(common::http::content_type_for(name))}},
+            data.size());
   return data;
 }
 
@@ -51,5 +54,5 @@ void serve_file(uv_loop_t& loop, const std::string& dir, const common::http::Req
                   : common::rejected<std::string>(Error{"ENOENT", "not a plain file name"});
   data.then(partial(send_head, res, name), partial(error_head, res, name))
       .then(partial(write_body, res), log_failure)
-      .fin(partial(end_response, res));
+      .fin(partial(end_response, std::move(res)));  // its last use: the chain holds it now
 }

@@ -3,7 +3,10 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace worker {
@@ -23,6 +26,16 @@ constexpr std::array kTopics = {"callbacks",    "event loops", "promises", "back
 
 Value text(const std::string& value, common::Json::AllocatorType& allocator) {
   return Value(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), allocator);
+}
+
+// One allocation for the whole text, where `a + b + c` would make a temporary per `+`.
+std::string joined(std::initializer_list<std::string_view> parts) {
+  std::string text;
+  size_t size = 0;
+  for (std::string_view part : parts) size += part.size();
+  text.reserve(size);
+  for (std::string_view part : parts) text += part;
+  return text;
 }
 
 std::string lower(std::string value) {
@@ -47,8 +60,8 @@ void add_user(common::Json& doc, int id, int& next_post, int& next_comment, int 
     Value post(rapidjson::kObjectType);
     post.AddMember("id", next_post++, a);
     post.AddMember("poster", id, a);
-    post.AddMember("title", text("On " + topic + ", part " + std::to_string(k + 1), a), a);
-    post.AddMember("body", text(first + " writes about " + topic + ".", a), a);
+    post.AddMember("title", text(joined({"On ", topic, ", part ", std::to_string(k + 1)}), a), a);
+    post.AddMember("body", text(joined({first, " writes about ", topic, "."}), a), a);
     doc["posts"].PushBack(post, a);
   }
   for (int k = 0; k < 1 + (id * 2) % 3; ++k) {
@@ -56,12 +69,11 @@ void add_user(common::Json& doc, int id, int& next_post, int& next_comment, int 
     comment.AddMember("id", next_comment++, a);
     comment.AddMember("commenter", id, a);
     comment.AddMember("post", (id * 13 + k * 17) % total_posts + 1, a);
-    comment.AddMember(
-        "text",
-        text("Thanks, that helped with " +
-                 std::string(kTopics[static_cast<size_t>(k + id / 3) % kTopics.size()]) + ".",
-             a),
-        a);
+    comment.AddMember("text",
+                      text(joined({"Thanks, that helped with ",
+                                   kTopics[static_cast<size_t>(k + id / 3) % kTopics.size()], "."}),
+                           a),
+                      a);
     doc["comments"].PushBack(comment, a);
   }
 }

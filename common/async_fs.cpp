@@ -32,7 +32,7 @@ void submit(uv_loop_t& loop, std::function<void(const uv_fs_t&)> finish, Start s
   call->req.data = call.get();
   int rc = start(&call->req);
   if (rc >= 0) {
-    call.release();  // on_done owns it now
+    static_cast<void>(call.release());  // on_done owns it now
     return;
   }
   uv_fs_req_cleanup(&call->req);
@@ -90,14 +90,20 @@ void read(uv_loop_t& loop, uv_file fd, char* buffer, size_t length, int64_t offs
          [&](uv_fs_t* req) { return uv_fs_read(&loop, req, fd, &buf, 1, offset, on_done); });
 }
 
+void close(uv_loop_t& loop, uv_file fd, std::function<void(int)> done) {
+  auto finish = [done = std::move(done)](const uv_fs_t& req) {
+    done(static_cast<int>(req.result));
+  };
+  submit(loop, std::move(finish),
+         [&](uv_fs_t* req) { return uv_fs_close(&loop, req, fd, on_done); });
+}
+
 void close(uv_loop_t& loop, uv_file fd) {
-  auto finish = [](const uv_fs_t& req) {
-    if (req.result < 0)
-      std::fprintf(stderr, "fs: close: %s\n", uv_strerror(static_cast<int>(req.result)));
+  auto log_failure = [](int status) {
+    if (status < 0) std::fprintf(stderr, "fs: close: %s\n", uv_strerror(status));
   };
   try {
-    submit(loop, std::move(finish),
-           [&](uv_fs_t* req) { return uv_fs_close(&loop, req, fd, on_done); });
+    close(loop, fd, log_failure);
   } catch (const UvError&) {
     ::close(fd);  // the loop cannot take it: closing here beats leaking the descriptor
   }

@@ -35,6 +35,8 @@ void fstat(uv_loop_t& loop, uv_file fd, std::function<void(int status, const Fil
 // Reads up to `length` bytes at `offset` into `buffer`, which must live until `done` runs.
 void read(uv_loop_t& loop, uv_file fd, char* buffer, size_t length, int64_t offset,
           std::function<void(ssize_t nread_or_error)> done);
+// Closes the descriptor and calls done(status) once it is closed (status < 0: libuv error).
+void close(uv_loop_t& loop, uv_file fd, std::function<void(int status)> done);
 // Closes in the background; a failure is only logged (there is nobody left to tell).
 void close(uv_loop_t& loop, uv_file fd);
 

@@ -390,7 +390,7 @@ struct State : std::enable_shared_from_this<State> {
     node.status = Status::done;
     --running;
     if (failed) return;  // the run already ended with an earlier error: drop this outcome
-    if (error) return fail(task, *error, std::move(value));
+    if (error) return fail(task, *error, value);
     data->store(task, std::move(value));
     ++succeeded;
     for (std::uint32_t d : dependents_of(task))
@@ -398,7 +398,7 @@ struct State : std::enable_shared_from_this<State> {
     drain(self);
   }
 
-  void fail(std::uint32_t task, Error error, rapidjson::Value value) {
+  void fail(std::uint32_t task, Error error, const rapidjson::Value& value) {
     failed = true;
     std::shared_ptr<ResultsData> partial = data->snapshot();
     partial->store(task, rapidjson::Value(value, partial->pool));

@@ -23,7 +23,7 @@ struct Config {
   std::chrono::milliseconds linger_timeout{2'000};
   // A response should pause while more than this many bytes wait in the socket's write queue
   // (or, for a pipelined answer not yet at the front, in its own buffer).
-  size_t write_high_water = 256 * 1024;
+  size_t write_high_water = size_t{256} * 1024;
   // Requests parsed but not yet answered on one connection; beyond it reading stops.
   size_t max_pipelined = 16;
   // One line per answered request on stderr: method, target, status, body bytes, milliseconds.

@@ -33,7 +33,7 @@ class Connection;
 // What the server and its connections share. Connections hold it by shared_ptr, so a Server
 // destroyed before their close callbacks have run leaves them nothing dangling.
 struct ServerCore {
-  static constexpr size_t kReadBufferSize = 64 * 1024;
+  static constexpr size_t kReadBufferSize = size_t{64} * 1024;
 
   uv_loop_t* loop = nullptr;
   Config config;

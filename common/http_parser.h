@@ -21,9 +21,9 @@
 namespace common::http {
 
 struct ParserLimits {
-  size_t max_url_bytes = 8 * 1024;      // request target; over it → 414
-  size_t max_header_bytes = 16 * 1024;  // names + values of the header block; over it → 431
-  size_t max_body_bytes = 1024 * 1024;  // bodies are read and discarded; over it → 413
+  size_t max_url_bytes = size_t{8} * 1024;      // request target; over it → 414
+  size_t max_header_bytes = size_t{16} * 1024;  // names + values of the header block; over it → 431
+  size_t max_body_bytes = size_t{1024} * 1024;  // bodies are read and discarded; over it → 413
 };
 
 struct ParseError {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "common/http_conditional.h"
 #include "common/immediate.h"
 #include "common/json.h"
 
@@ -110,7 +111,7 @@ void Response::start(int status, Headers headers, std::optional<uint64_t> conten
   if (answered()) return;
   state_->phase = ResponseState::Phase::streaming;
   if (!connected()) return;
-  for (auto& [name, value] : headers) set_header(std::move(name), std::move(value));
+  for (auto& header : headers) set_header(std::move(header.first), std::move(header.second));
   begin(status, {}, content_length);  // a Content-Type, if any, came with the headers
   flush();
 }
@@ -241,20 +242,11 @@ std::string_view reason_phrase(int status) noexcept {
 }
 
 const std::string& http_date() {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   thread_local std::time_t cached_second = -1;
   thread_local std::string cached_text;
   std::time_t now = std::time(nullptr);
   if (now == cached_second) return cached_text;
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[40];
-  std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
-                utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
-                utc.tm_sec);
-  cached_text = text;
+  cached_text = format_http_date(now);
   cached_second = now;
   return cached_text;
 }

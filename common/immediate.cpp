@@ -37,7 +37,7 @@ void set_immediate(uv_loop_t& loop, std::function<void()> fn) {
              [](uv_handle_t* closed) { delete static_cast<Immediate*>(closed->data); });
     throw UvError(rc, "uv_timer_start");
   }
-  immediate.release();
+  static_cast<void>(immediate.release());  // on_immediate owns it now
 }
 
 }  // namespace common

@@ -11,7 +11,7 @@
 namespace common {
 namespace {
 
-constexpr size_t kReadBufferSize = 64 * 1024;
+constexpr size_t kReadBufferSize = size_t{64} * 1024;
 
 bool is_blank(std::string_view line) {
   return line.find_first_not_of(" \t\r") == std::string_view::npos;
@@ -56,7 +56,7 @@ DecodedLine decode_line(std::string_view line) {
 // The reused document of borrow_messages(): its pool allocator starts in a fixed buffer, so a
 // message that fits needs no allocation at all, and clearing it frees nothing.
 struct IpcChannel::Scratch {
-  static constexpr size_t kBufferSize = 64 * 1024;
+  static constexpr size_t kBufferSize = size_t{64} * 1024;
   std::unique_ptr<char[]> buffer{new char[kBufferSize]};
   rapidjson::MemoryPoolAllocator<> allocator{buffer.get(), kBufferSize};
   Json document{&allocator};
@@ -152,7 +152,7 @@ void IpcChannel::write_rest(size_t already_written) {
     end(uv_failure(rc, "write to IPC channel"));
     return;
   }
-  request.release();  // owned by libuv until on_written
+  static_cast<void>(request.release());  // owned by libuv until on_written
   write_in_flight_ = true;
 }
 

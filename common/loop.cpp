@@ -26,10 +26,10 @@ std::exception_ptr take_trapped(uv_loop_t& loop) {
 
 }  // namespace
 
-void trap_exception(uv_loop_t& loop, std::exception_ptr error) noexcept {
+void trap_exception(uv_loop_t& loop, const std::exception_ptr& error) noexcept {
   {
     std::lock_guard lock(trapped_mutex);
-    trapped().try_emplace(&loop, std::move(error));  // the first one is the cause; keep it
+    trapped().try_emplace(&loop, error);  // the first one is the cause; keep it
   }
   uv_stop(&loop);
 }

@@ -14,7 +14,7 @@
 namespace common {
 
 // Keeps the first exception thrown by a guarded callback on this loop and stops the loop.
-void trap_exception(uv_loop_t& loop, std::exception_ptr error) noexcept;
+void trap_exception(uv_loop_t& loop, const std::exception_ptr& error) noexcept;
 
 // Runs body(); an exception it throws is trapped instead of crossing the C frame that called us.
 template <typename Body>

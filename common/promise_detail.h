@@ -504,7 +504,7 @@ template <typename T, typename U, typename OnFulfilled, typename OnRejected>
 class ThenState final : public State<U> {
  public:
   ThenState(OnFulfilled on_fulfilled, OnRejected on_rejected)
-      : handlers_(std::in_place, std::move(on_fulfilled), std::move(on_rejected)) {}
+      : handlers_(Handlers{std::move(on_fulfilled), std::move(on_rejected)}) {}
 
   void react(StateBase* source, std::uint32_t slot) override {
     if (slot == kAdoptSlot) {

@@ -17,7 +17,7 @@ class Segments {
       return;
     }
     rest_ = path.substr(1);
-    if (rest_.size() > 0 && rest_.back() == '/') rest_.remove_suffix(1);
+    if (!rest_.empty() && rest_.back() == '/') rest_.remove_suffix(1);
     more_ = !rest_.empty() || path.size() > 1;  // "//" leaves one empty segment
   }
   [[nodiscard]] bool valid() const { return valid_; }

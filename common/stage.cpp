@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <utility>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -113,9 +114,10 @@ rapidjson::Value Trace::to_json(rapidjson::Document::AllocatorType& allocator) c
 
 // ---------------------------------------------------------------- Answer
 
-Answer::Answer(http::Response res)
-    : state_(std::make_shared<State>(State{res, Trace(res.request().arrived), false})) {
-  state_->wants_trace = wants_trace(res.request());
+Answer::Answer(http::Response res) {
+  Trace trace(res.request().arrived);
+  const bool traced = wants_trace(res.request());  // both read before res moves away
+  state_ = std::make_shared<State>(State{std::move(res), std::move(trace), traced});
 }
 
 void Answer::add_server_timing() const {

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -166,7 +167,7 @@ StageRun run_stage(const Stage& stage, const TourOptions& options) {
 constexpr int kBarWidth = 48;
 
 std::string bar(const Span& span, double axis_ms, const Style& style) {
-  auto column = [&](double ms) { return static_cast<int>(ms / axis_ms * kBarWidth + 0.5); };
+  auto column = [&](double ms) { return static_cast<int>(std::lround(ms / axis_ms * kBarWidth)); };
   int from = std::min(column(span.start_ms), kBarWidth - 1);
   int to = std::max(from + 1, std::min(column(span.end_ms), kBarWidth));
   std::string filled;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "tests/support/catch.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 
@@ -25,7 +26,7 @@ namespace stdfs = std::filesystem;
 
 namespace {
 
-constexpr size_t kBigSize = 16 * 1024 * 1024;
+constexpr size_t kBigSize = size_t{16} * 1024 * 1024;
 constexpr std::string_view kSecret = "TOP-SECRET-OUTSIDE-THE-ROOT";
 
 uint64_t fnv1a(std::string_view bytes) {
@@ -109,15 +110,7 @@ HttpResponse exchange(int port, std::string_view target, std::string_view extra 
   return client.read_response(method == "HEAD");
 }
 
-template <typename Ready>
-bool eventually(Ready ready, std::chrono::milliseconds wait = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return ready();
-}
+using test_support::eventually;
 
 // The descriptor count once closes in flight (lingering sockets, files) have happened.
 int settled_fd_count(pid_t pid) {

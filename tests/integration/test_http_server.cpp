@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/support/catch.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 
@@ -41,16 +42,7 @@ int open_connections(int port) {
   return std::stoi(stats.body.substr(at + 1)) - 1;  // minus the /stats request's own
 }
 
-// Polls until `ready` holds or the deadline passes (bounded).
-template <typename Ready>
-bool eventually(Ready ready, std::chrono::milliseconds wait = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + wait;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return ready();
-}
+using test_support::eventually;
 
 }  // namespace
 
@@ -125,7 +117,7 @@ TEST_CASE("HTTP/1.0 is answered in 1.0, closed unless keep-alive was asked",
   }
   kept.send("GET /big/64?chunked=1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
   HttpResponse streamed = kept.read_response();  // no chunking in 1.0: the body ends at close
-  CHECK(streamed.body.size() == 64 * 1024);
+  CHECK(streamed.body.size() == size_t{64} * 1024);
   CHECK_FALSE(streamed.has_header("Transfer-Encoding"));
   CHECK(server.stop() == 0);
 }
@@ -182,8 +174,8 @@ TEST_CASE("limits: 414, 431, 413, and 400 for malformed requests, each then clos
 TEST_CASE("request smuggling shapes get 400 and the connection closes", "[http][integration]") {
   ServerProcess server = start_server();
   const char* shapes[] = {
-      "POST /echo/a HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: "
-      "chunked\r\n\r\n0\r\n\r\nGET /hello HTTP/1.1\r\n\r\n",
+      ("POST /echo/a HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\nGET /hello HTTP/1.1\r\n\r\n"),  // one string, split in two
       "POST /echo/a HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd",
       "POST /echo/a HTTP/1.1\r\nContent-Length: 4, 4\r\n\r\nabcd",
       "POST /echo/a HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nabcd",
@@ -263,7 +255,7 @@ TEST_CASE("a client that never reads cannot make the server buffer without bound
   sluggard.send(get("/big/262144"));  // 256 MiB, never read
   std::this_thread::sleep_for(1000ms);
   long during = rss_kib(server.pid());
-  CHECK(during - before < 32 * 1024);  // paused at the high-water mark, not 256 MiB
+  CHECK(during - before < long{32} * 1024);  // paused at the high-water mark, not 256 MiB
   CHECK(test_support::http_get(server.port(), "/hello").body == "hello\n");  // others are served
   // No progress for the idle timeout: the stalled connection is dropped.
   CHECK(eventually([&] { return open_connections(server.port()) == 0; }, 8s));
