@@ -119,7 +119,13 @@ void Answer::json(const rapidjson::Value& user, const rapidjson::Value& posts,
   body.AddMember("user", rapidjson::Value(user, allocator), allocator);
   body.AddMember("posts", rapidjson::Value(posts, allocator), allocator);
   body.AddMember("comments", rapidjson::Value(comments, allocator), allocator);
-  if (state_->wants_trace) body.AddMember("trace", state_->trace.to_json(allocator), allocator);
+  json(std::move(body));
+}
+
+void Answer::json(Json body) const {
+  if (answered()) return;
+  if (state_->wants_trace && body.IsObject())
+    body.AddMember("trace", state_->trace.to_json(body.GetAllocator()), body.GetAllocator());
   add_server_timing();
   state_->res.json(200, body);
 }
