@@ -5,7 +5,9 @@
 // then. Requests are parsed one at a time (RequestParser) and dispatched at once; their answers
 // queue in `pipeline_` and reach the socket strictly in request order. The connection is the
 // ResponseSink of every answer it holds, and detaches them all when it closes, so handlers that
-// finish late find connected() == false.
+// finish late find connected() == false. A file part of an answer (Response::send_file) is
+// pumped with sendfile(2) from this thread once the bytes before it have left (see
+// http_connection_file.cpp).
 //
 //  open ──(answer says close / error / EOF / server stopping)──▶ closing (flush writes)
 //       ──uv_shutdown──▶ lingering (drain unread input, bounded) ──▶ closed ──▶ delete
@@ -57,6 +59,7 @@ class Connection final : public ResponseSink {
   [[nodiscard]] bool congested(const ResponseState& state) const override;
   void on_drain_wanted(ResponseState& state) override;
   [[nodiscard]] bool closing(const ResponseState& state) const override;
+  [[nodiscard]] bool can_send_files(const ResponseState&) const override { return true; }
 
  private:
   enum class State { open, closing, lingering, closed };
@@ -89,7 +92,7 @@ class Connection final : public ResponseSink {
   void flush_pipeline();
   void finish_head();
   void after_flush();
-  void write(std::string data);
+  void write(std::string data, bool try_first = true);
   static void on_write(uv_write_t* req, int status);
   void after_write(int status);
   void notify_drain(const std::shared_ptr<ResponseState>& state, bool now);
@@ -99,6 +102,12 @@ class Connection final : public ResponseSink {
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_closed(uv_handle_t* handle);
   void detach_responses();
+  // File bodies (http_connection_file.cpp)
+  bool pump_file(ResponseState& head);
+  bool write_file_chunk(ResponseState& head);
+  bool fail_file(ResponseState& head, int status);
+  void finish_file(ResponseState& state, int status);
+
   void update_timer(bool restart = false);
   void arm(Wait want, bool restart);
   static void on_timeout(uv_timer_t* timer);

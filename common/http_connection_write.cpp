@@ -28,6 +28,7 @@ void Connection::flush_pipeline() {
   while (!pipeline_.empty() && state_ == State::open) {
     ResponseState& head = *pipeline_.front();
     if (!head.out.empty()) write(std::exchange(head.out, std::string()));
+    if (head.file && !pump_file(head)) break;  // on_write brings us back here
     if (head.phase != ResponseState::Phase::ended || state_ != State::open) break;
     finish_head();
   }
@@ -101,10 +102,11 @@ void Connection::notify_drain(const std::shared_ptr<ResponseState>& state, bool 
 }
 
 // uv_try_write first: a small answer usually leaves in one system call with no allocation.
-void Connection::write(std::string data) {
+// try_first = false always queues, so that on_write tells us when the socket took the bytes.
+void Connection::write(std::string data, bool try_first) {
   if (state_ == State::closed || data.empty()) return;
   size_t offset = 0;
-  if (writes_pending_ == 0) {
+  if (writes_pending_ == 0 && try_first) {
     uv_buf_t buf = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
     int n = uv_try_write(stream(), &buf, 1);
     if (n == UV_EAGAIN || n == UV_ENOSYS) n = 0;
@@ -137,6 +139,8 @@ void Connection::after_write(int status) {
   if (state_ == State::closed) return;
   if (status < 0) return close_now();
   if (state_ == State::closing && writes_pending_ == 0) return begin_shutdown();
+  if (state_ != State::open) return;
+  if (writes_pending_ == 0 && !pipeline_.empty() && pipeline_.front()->file) flush_pipeline();
   if (state_ != State::open) return;
   if (!pipeline_.empty()) notify_drain(pipeline_.front(), true);
   update_timer(true);  // progress: the write-stall clock starts again
@@ -202,6 +206,7 @@ void Connection::on_closed(uv_handle_t* handle) {
 void Connection::detach_responses() {
   for (const auto& state : pipeline_) {
     state->sink = nullptr;
+    if (state->file) finish_file(*state, UV_ECANCELED);  // the caller closes its file
     if (!state->drain) continue;
     try {
       set_immediate(*core_->loop, [state] {

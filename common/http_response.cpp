@@ -1,5 +1,6 @@
 #include "common/http_response.h"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 
@@ -152,6 +153,30 @@ void Response::on_drain(std::function<void()> resume) {
     // Gone already: let the producer meet connected() == false on the next turn.
     set_immediate(*state_->loop, std::exchange(state_->drain, nullptr));
   }
+}
+
+bool Response::send_file(uv_file fd, uint64_t offset, uint64_t length,
+                         std::function<void(int)> done) {
+  ResponseState& s = *state_;
+  if (s.phase != ResponseState::Phase::streaming || s.chunked) return false;
+  if (!connected() || s.head_only || length == 0) {
+    // Nothing to send: the answer ends here and `done` still runs later, never from this call.
+    int status = connected() ? 0 : UV_ECANCELED;
+    end();
+    if (s.loop != nullptr)
+      set_immediate(*s.loop, [done = std::move(done), status] { done(status); });
+    else
+      done(status);  // only a test's fake connection has no loop to post to
+    return true;
+  }
+  if (!s.sink->can_send_files(s)) return false;
+  if (s.declared_length) length = std::min(length, *s.declared_length - s.body_bytes);
+  s.body_bytes += length;
+  if (s.declared_length && s.body_bytes < *s.declared_length) s.short_body = true;
+  s.file = FileBody{fd, offset, length, false, std::move(done)};
+  s.phase = ResponseState::Phase::ended;  // the file is the last part of the body
+  flush();
+  return true;
 }
 
 std::string_view reason_phrase(int status) noexcept {

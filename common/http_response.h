@@ -7,7 +7,9 @@
 // no dangling pointer, nothing leaked once the last copy of the handle is gone.
 //
 // Two ways to answer: all at once (send / json / error), or streamed (start, write…, end) with
-// back-pressure: while should_pause() is true, stop producing and register on_drain().
+// back-pressure: while should_pause() is true, stop producing and register on_drain(). A streamed
+// answer may end with a region of an open file (send_file), which the connection hands to the
+// kernel with sendfile(2) without copying it through our memory.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -29,6 +31,15 @@ inline constexpr std::string_view kTextType = "text/plain; charset=utf-8";
 
 struct ResponseState;
 
+// The last part of a streamed body, taken straight from an open file (Response::send_file).
+struct FileBody {
+  uv_file fd = -1;
+  uint64_t offset = 0;     // next byte of the file to send
+  uint64_t remaining = 0;  // bytes still to send
+  bool use_reads = false;  // sendfile(2) refused this file: copy it through pread + write
+  std::function<void(int status)> done;  // 0, or why not every byte left (UV_ECANCELED: gone)
+};
+
 // What a response needs from its connection (implemented by the connection; a fake in tests).
 class ResponseSink {
  public:
@@ -36,6 +47,8 @@ class ResponseSink {
   [[nodiscard]] virtual bool congested(const ResponseState& state) const = 0;
   virtual void on_drain_wanted(ResponseState& state) = 0;  // state.drain was just set
   [[nodiscard]] virtual bool closing(const ResponseState& state) const = 0;  // "Connection: close"
+  // Whether this sink can send a FileBody itself; the default (tests' fakes) cannot.
+  [[nodiscard]] virtual bool can_send_files(const ResponseState&) const { return false; }
 
  protected:
   ~ResponseSink() = default;
@@ -58,6 +71,7 @@ struct ResponseState {
   uint64_t body_bytes = 0;  // body bytes produced (the access log's size)
   bool short_body = false;  // ended before declared_length: the connection must close
   std::function<void()> drain;
+  std::optional<FileBody> file;  // set by send_file; the connection clears it once sent
 };
 
 class Response {
@@ -86,6 +100,13 @@ class Response {
   [[nodiscard]] bool should_pause() const;
   // Runs `resume` once, from the loop, when writing may go on, or when the client is gone.
   void on_drain(std::function<void()> resume);
+  // Ends a streamed answer (started with a content length) with `length` bytes of `fd` from
+  // `offset`. The connection sends them with sendfile(2) once everything before them has left,
+  // so memory stays flat whatever the size. `done` runs once, from the loop, with 0 when every
+  // byte was handed to the socket, or a libuv error code (UV_ECANCELED: the client went away);
+  // the fd stays the caller's: close it there. Returns false, without calling `done`, when the
+  // connection cannot send files or the answer is chunked: then read and write() the bytes.
+  bool send_file(uv_file fd, uint64_t offset, uint64_t length, std::function<void(int)> done);
 
  private:
   void begin(int status, std::string_view content_type, std::optional<uint64_t> length);

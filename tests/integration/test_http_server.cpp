@@ -251,7 +251,7 @@ TEST_CASE("clients that leave before their answer cost nothing", "[http][integra
   std::this_thread::sleep_for(500ms);  // the slow answers complete for nobody
   CHECK(server.running());
   CHECK(test_support::http_get(server.port(), "/hello").body == "hello\n");
-  CHECK(eventually([&] { return test_support::count_open_fds(server.pid()) == baseline; }));
+  CHECK(eventually([&] { return test_support::count_open_fds(server.pid()) == baseline; }, 10s));
   CHECK(server.stop() == 0);
 }
 
