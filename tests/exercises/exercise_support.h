@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/json.h"
@@ -67,10 +68,11 @@ inline std::string data_file() {
 }
 
 // Starts a stage on port 0 with three sleeping workers (enough to run independent queries at
-// once), the data set above and `extra` arguments.
+// once), the data set above, `extra` arguments and one slot of `latency_ms`.
 inline test_support::ServerProcess start_stage(const std::string& program,
-                                               std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"0",         "--latency", std::to_string(kLatencyMs),
+                                               std::vector<std::string> extra = {},
+                                               int latency_ms = kLatencyMs) {
+  std::vector<std::string> args = {"0",         "--latency", std::to_string(latency_ms),
                                    "--workers", "3",         "--block",
                                    "sleep",     "--quiet",   "--data",
                                    data_file()};
@@ -146,10 +148,11 @@ struct Answer {
   }
 };
 
-inline Answer get(int port, const std::string& target) {
+inline Answer get(int port, const std::string& target,
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
   Answer answer;
   auto started = std::chrono::steady_clock::now();
-  answer.response = test_support::http_get(port, target);
+  answer.response = test_support::http_get(port, target, std::move(headers));
   answer.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   answer.body = common::parse_json(answer.response.body);

@@ -20,7 +20,8 @@ TEST_CASE("02-concurrent: posts and comments run at the same time", "[ex:02-conc
     need(overlap(posts, comments), "posts and comments run at the same time (trace: posts " +
                                        ms(posts.start) + "–" + ms(posts.end) + ", comments " +
                                        ms(comments.start) + "–" + ms(comments.end) + ")");
-    need(answer.traced_ms() < 2.6 * kLatencyMs,
+    // Two slots are 2.0 × the latency; the margin is for a busy machine.
+    need(answer.traced_ms() < 2.9 * kLatencyMs,
          "the three queries take two slots, not three (took " + ms(answer.traced_ms()) + " with " +
              ms(kLatencyMs) + " per query)");
 
