@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace worker {
@@ -78,6 +79,20 @@ void add_user(common::Json& doc, int id, int& next_post, int& next_comment, int 
   }
 }
 
+// 0–3 likes per post, by likers that follow from the post id (distinct: 17 and 34 are not
+// multiples of 100).
+void add_likes(common::Json& doc, int total_posts, int users) {
+  auto& a = doc.GetAllocator();
+  for (int post = 1; post <= total_posts; ++post) {
+    for (int k = 0; k < (post * 7) % 4; ++k) {
+      Value like(rapidjson::kObjectType);
+      like.AddMember("post", post, a);
+      like.AddMember("liker", (post * 31 + k * 17) % users + 1, a);
+      doc["likes"].PushBack(like, a);
+    }
+  }
+}
+
 // Checks that `root[section]` is an array whose entries have a positive integer `key`.
 bool check_section(const Value& root, const char* section, const char* key, std::string& error) {
   auto member = root.FindMember(section);
@@ -98,19 +113,21 @@ bool check_section(const Value& root, const char* section, const char* key, std:
   return true;
 }
 
-// Groups the entries of a section by their owner and serialises each group as an array.
-std::unordered_map<int64_t, std::string> group_by(const Value& entries, const char* key) {
+// Groups the entries of a section by their owner and serialises each group: as an array, or
+// (bare) as the comma-separated entries, for answers that join several groups.
+std::unordered_map<int64_t, std::string> group_by(const Value& entries, const char* key,
+                                                  bool bare = false) {
   std::unordered_map<int64_t, std::vector<const Value*>> groups;
   for (const Value& entry : entries.GetArray())
     groups[*common::get_int(entry, key)].push_back(&entry);
   std::unordered_map<int64_t, std::string> serialised;
   for (const auto& [owner, members] : groups) {
-    std::string json = "[";
+    std::string json;
     for (const Value* entry : members) {
-      if (json.size() > 1) json += ',';
+      if (!json.empty()) json += ',';
       json += common::to_json(*entry);
     }
-    json += ']';
+    if (!bare) json = '[' + json + ']';
     serialised.emplace(owner, std::move(json));
   }
   return serialised;
@@ -126,9 +143,11 @@ common::Json DataSet::built_in_json() {
   doc.AddMember("users", Value(rapidjson::kArrayType), doc.GetAllocator());
   doc.AddMember("posts", Value(rapidjson::kArrayType), doc.GetAllocator());
   doc.AddMember("comments", Value(rapidjson::kArrayType), doc.GetAllocator());
+  doc.AddMember("likes", Value(rapidjson::kArrayType), doc.GetAllocator());
   int next_post = 1;
   int next_comment = 1;
   for (int id = 1; id <= kUsers; ++id) add_user(doc, id, next_post, next_comment, total_posts);
+  add_likes(doc, total_posts, kUsers);
   return doc;
 }
 
@@ -166,6 +185,10 @@ std::optional<DataSet> DataSet::from_json(const rapidjson::Value& root, std::str
       !check_section(root, "posts", "poster", error) ||
       !check_section(root, "comments", "commenter", error))
     return std::nullopt;
+  bool has_likes = root.HasMember("likes");  // optional: files written before likes existed
+  if (has_likes && (!check_section(root, "likes", "post", error) ||
+                    !check_section(root, "likes", "liker", error)))
+    return std::nullopt;
   DataSet data;
   for (const Value& user : root["users"].GetArray()) {
     int64_t id = *common::get_int(user, "id");
@@ -176,6 +199,7 @@ std::optional<DataSet> DataSet::from_json(const rapidjson::Value& root, std::str
   }
   data.posts_ = group_by(root["posts"], "poster");
   data.comments_ = group_by(root["comments"], "commenter");
+  if (has_likes) data.likes_ = group_by(root["likes"], "post", true);
   return data;
 }
 
@@ -192,6 +216,19 @@ std::string_view DataSet::posts_of(int64_t id) const {
 std::string_view DataSet::comments_of(int64_t id) const {
   auto found = comments_.find(id);
   return found == comments_.end() ? std::string_view("[]") : std::string_view(found->second);
+}
+
+std::string DataSet::likes_of(const std::vector<int64_t>& posts) const {
+  std::string json = "[";
+  std::unordered_set<int64_t> seen;
+  for (int64_t post : posts) {
+    if (!seen.insert(post).second) continue;  // asked before
+    auto found = likes_.find(post);
+    if (found == likes_.end()) continue;
+    if (json.size() > 1) json += ',';
+    json += found->second;
+  }
+  return json + ']';
 }
 
 }  // namespace worker

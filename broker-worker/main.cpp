@@ -1,5 +1,5 @@
 // broker-worker: the C++ counterpart of the tutorial's db.js — a child process that answers the
-// broker's queries (users, posts, comments) one at a time, each taking --latency ms.
+// broker's queries (users, posts, comments, likes) one at a time, each taking --latency ms.
 //
 //   parent ──{"id":7,"bucket":"users","query":1}\n──> fd $NODE_CHANNEL_FD ──> broker-worker
 //   parent <──{"id":7,"result":{"id":1,…}}\n──────────────────────────────────┘

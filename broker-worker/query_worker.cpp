@@ -33,8 +33,24 @@ Error bad_query(std::string_view bucket, const rapidjson::Value& query) {
   if (bucket == "comments")
     return Error{"EBADQUERY",
                  R"(a comments query is {"commenter":<user id>}, not )" + common::to_json(query)};
+  if (bucket == "likes")
+    return Error{"EBADQUERY",
+                 R"(a likes query is {"posts":[<post id>,…]}, not )" + common::to_json(query)};
   return Error{"EBADQUERY", "unknown bucket '" + std::string(bucket) +
-                                "' (there are users, posts and comments)"};
+                                "' (there are users, posts, comments and likes)"};
+}
+
+// The post ids of a likes query {"posts":[1,2,…]}, if it has that shape.
+std::optional<std::vector<int64_t>> post_ids_of(const rapidjson::Value& query) {
+  if (!query.IsObject()) return std::nullopt;
+  auto posts = query.FindMember("posts");
+  if (posts == query.MemberEnd() || !posts->value.IsArray()) return std::nullopt;
+  std::vector<int64_t> ids;
+  for (const auto& id : posts->value.GetArray()) {
+    if (!id.IsInt64()) return std::nullopt;
+    ids.push_back(id.GetInt64());
+  }
+  return ids;
 }
 
 [[noreturn]] void crash_on_purpose() {
@@ -116,6 +132,7 @@ void QueryWorker::answer(const common::Json& message) {
 
 void QueryWorker::answer_request(const common::Request& request) {
   std::string& out = channel_.outbox();
+  if (request.bucket == "likes") return answer_likes(request);
   std::optional<int64_t> user_id = user_id_of(request.bucket, *request.query);
   if (!user_id) {
     common::append_error_reply(out, *request.id, bad_query(request.bucket, *request.query));
@@ -123,20 +140,7 @@ void QueryWorker::answer_request(const common::Request& request) {
   }
   log(": query started", request.bucket, *request.query);
   block();
-  if (const Hook* hook = hook_for(request.bucket, user_id)) {
-    switch (hook->action) {
-      case Hook::Action::crash:
-        crash_on_purpose();
-      case Hook::Action::hang:
-        hanging_ = true;
-        return;
-      case Hook::Action::fail:
-        common::append_error_reply(
-            out, *request.id, Error{"EFAIL", "failing on purpose (--fail " + hook->bucket + ")"});
-        log(" query finished", request.bucket, *request.query);
-        return;
-    }
-  }
+  if (apply_hook(request, user_id)) return;
   if (request.bucket == "users") {
     const std::string* user = data_.user(*user_id);
     if (user == nullptr) {
@@ -151,6 +155,41 @@ void QueryWorker::answer_request(const common::Request& request) {
     common::append_result_reply(out, *request.id, data_.comments_of(*user_id));
   }
   log(" query finished", request.bucket, *request.query);
+}
+
+// Like answer_request, for the one bucket whose query is about posts, not a user: so only hooks
+// without an ID apply to it.
+void QueryWorker::answer_likes(const common::Request& request) {
+  std::string& out = channel_.outbox();
+  auto posts = post_ids_of(*request.query);
+  if (!posts) {
+    common::append_error_reply(out, *request.id, bad_query(request.bucket, *request.query));
+    return;
+  }
+  log(": query started", request.bucket, *request.query);
+  block();
+  if (apply_hook(request, std::nullopt)) return;
+  common::append_result_reply(out, *request.id, data_.likes_of(*posts));
+  log(" query finished", request.bucket, *request.query);
+}
+
+// The test hooks: true when a hook has answered (or will never answer) this request.
+bool QueryWorker::apply_hook(const common::Request& request, std::optional<int64_t> user_id) {
+  const Hook* hook = hook_for(request.bucket, user_id);
+  if (hook == nullptr) return false;
+  switch (hook->action) {
+    case Hook::Action::crash:
+      crash_on_purpose();
+    case Hook::Action::hang:
+      hanging_ = true;
+      return true;
+    case Hook::Action::fail:
+      break;
+  }
+  common::append_error_reply(channel_.outbox(), *request.id,
+                             Error{"EFAIL", "failing on purpose (--fail " + hook->bucket + ")"});
+  log(" query finished", request.bucket, *request.query);
+  return true;
 }
 
 const Hook* QueryWorker::hook_for(std::string_view bucket, std::optional<int64_t> user_id) const {

@@ -10,7 +10,9 @@
 #include <uv.h>
 
 #include <deque>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "broker-worker/data_set.h"
 #include "broker-worker/worker_options.h"
@@ -33,6 +35,8 @@ class QueryWorker {
   void on_idle();
   void answer(const common::Json& message);
   void answer_request(const common::Request& request);
+  void answer_likes(const common::Request& request);
+  bool apply_hook(const common::Request& request, std::optional<int64_t> user_id);
   const Hook* hook_for(std::string_view bucket, std::optional<int64_t> user_id) const;
   void block() const;
   void log(std::string_view event, std::string_view bucket, const rapidjson::Value& query) const;

@@ -22,7 +22,8 @@ child_process.spawn(path, args, {stdio: ['inherit', 'inherit', 'inherit', 'ipc']
   --hang BUCKET[:ID]    test hook: stop answering at such a query (exits on EOF)
   --dump-data           print the built-in data set as JSON and exit
   --help, --version
-The hooks may be repeated; BUCKET is users, posts or comments, ID restricts to one user id.
+The hooks may be repeated; BUCKET is users, posts, comments or likes, ID restricts to one user id
+(a likes query is about posts, so only hooks without an ID apply to it).
 )";
 
 int usage_error(const std::string& message) {
@@ -42,7 +43,8 @@ std::optional<Hook> parse_hook(Hook::Action action, std::string_view spec) {
   hook.action = action;
   auto colon = spec.find(':');
   hook.bucket = spec.substr(0, colon);
-  if (hook.bucket != "users" && hook.bucket != "posts" && hook.bucket != "comments")
+  if (hook.bucket != "users" && hook.bucket != "posts" && hook.bucket != "comments" &&
+      hook.bucket != "likes")
     return std::nullopt;
   if (colon == std::string_view::npos) return hook;
   std::string_view id = spec.substr(colon + 1);
@@ -98,7 +100,7 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, const char* cons
       auto hook = text ? parse_hook(action, *text) : std::nullopt;
       if (!hook)
         return usage_error(std::string(arg) +
-                           " wants BUCKET or BUCKET:ID (users, posts, comments)");
+                           " wants BUCKET or BUCKET:ID (users, posts, comments, likes)");
       options.hooks.push_back(*hook);
     } else {
       return usage_error("unexpected argument '" + std::string(arg) + "'");

@@ -150,6 +150,14 @@ void Answer::json(const rapidjson::Value& user, const rapidjson::Value& posts,
   state_->res.send(200, std::string_view(body.GetString(), body.GetSize()), http::kJsonType);
 }
 
+void Answer::json(Json body) const {
+  if (answered()) return;
+  if (state_->wants_trace && body.IsObject())
+    body.AddMember("trace", state_->trace.to_json(body.GetAllocator()), body.GetAllocator());
+  add_server_timing();
+  state_->res.json(200, body);
+}
+
 void Answer::fail(const Error& error) const {
   if (answered()) return;  // answered once; later errors of the same request are ignored
   add_server_timing();

@@ -103,11 +103,16 @@ class Answer {
   // 200 {"user":…,"posts":…,"comments":…} (+ "trace" with ?trace=1) and Server-Timing.
   void json(const rapidjson::Value& user, const rapidjson::Value& posts,
             const rapidjson::Value& comments) const;
+  // 200 with a body of the stage's own shape (a JSON object; "trace" is added with ?trace=1) and
+  // Server-Timing: for answers that are not user+posts+comments (the exercises add fields).
+  void json(Json body) const;
   // http_status_for(error) with {"error": message} (and Server-Timing for the queries so far).
   void fail(const Error& error) const;
   // A promise's rejection: a common::Error inside → as above; any other exception → 500.
   void fail(const std::exception_ptr& reason) const;
 
+  // The request being answered (its query string, its headers).
+  [[nodiscard]] const http::Request& request() const noexcept { return state_->res.request(); }
   [[nodiscard]] bool answered() const noexcept { return state_->res.answered(); }
   [[nodiscard]] bool connected() const noexcept { return state_->res.connected(); }
   [[nodiscard]] const Trace& trace() const noexcept { return state_->trace; }

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -151,9 +152,14 @@ TEST_CASE("Node spawns broker-worker with an 'ipc' stdio and gets correct replie
 
 TEST_CASE("the C++ broker gives the same answers with Node's db.js as the worker",
           "[broker-worker][node]") {
-  std::vector<std::string> queries = {
-      "users=1",    R"(posts={"poster":2})", R"(comments={"commenter":3})",
-      "users=4242", R"(posts={"author":1})", "nope=1"};
+  std::vector<std::string> queries = {"users=1",
+                                      R"(posts={"poster":2})",
+                                      R"(comments={"commenter":3})",
+                                      "users=4242",
+                                      R"(posts={"author":1})",
+                                      "nope=1",
+                                      R"(likes={"posts":[2,4,1,2]})",
+                                      R"(likes={"posts":"x"})"};
   std::vector<std::string> with_cpp = {bin_path("broker-driver"), "--workers", "2"};
   std::vector<std::string> with_node = {bin_path("broker-driver"), "--workers", "2", "--worker",
                                         "node " + source_path("tests/node/db.js") + " --quiet"};
@@ -222,6 +228,25 @@ TEST_CASE("broker-worker answers raw bytes on its channel and ignores what it mu
   REQUIRE(exit_code == 0);
 }
 
+TEST_CASE("broker-worker answers likes queries and refuses malformed ones", "[broker-worker]") {
+  Ran ran = run({bin_path("broker-driver"), R"(likes={"posts":[2,4,1,2]})", R"(likes={"posts":[]})",
+                 R"(likes={"posts":[1,"2"]})", R"(likes={"post":1})", "likes=3"});
+  INFO(ran.out << ran.err);
+  REQUIRE(ran.exit_code == 0);
+  auto lines = lines_of(ran.out);
+  REQUIRE(lines.size() == 5);
+  // Post by post in the order asked, post 2 once, post 4 has no likes.
+  REQUIRE(lines[0] == R"({"bucket":"likes","status":200,"result":[{"post":2,"liker":63},)"
+                      R"({"post":2,"liker":80},{"post":1,"liker":32},{"post":1,"liker":49},)"
+                      R"({"post":1,"liker":66}]})");
+  REQUIRE(lines[1] == R"({"bucket":"likes","status":200,"result":[]})");
+  for (size_t i = 2; i < lines.size(); ++i) {
+    CHECK(lines[i].find(R"("status":400)") != std::string::npos);
+    CHECK(lines[i].find(R"(a likes query is {\"posts\":[<post id>,…]}, not )") !=
+          std::string::npos);
+  }
+}
+
 TEST_CASE("broker-worker explains a missing channel and refuses advanced serialization",
           "[broker-worker]") {
   Ran no_channel = run({bin_path("broker-worker")}, {"NODE_CHANNEL_FD"});
@@ -259,17 +284,24 @@ TEST_CASE("broker-worker --data: bad files are clear errors, good ones are serve
   Ran twice = with_data(R"({"users":[{"id":1},{"id":1}],"posts":[],"comments":[]})");
   REQUIRE(twice.exit_code == 2);
   REQUIRE(twice.err.find("appears twice") != std::string::npos);
+  Ran bad_like = with_data(R"({"users":[],"posts":[],"comments":[],"likes":[{"post":1}]})");
+  REQUIRE(bad_like.exit_code == 2);
+  REQUIRE(bad_like.err.find(R"(likes[0] needs a positive integer "liker")") != std::string::npos);
 
   std::ofstream(path) << R"({"users":[{"id":7,"name":"Seven"}],"posts":[{"poster":7,"t":"p"}],)"
-                      << R"("comments":[{"commenter":7,"t":"c"},{"commenter":8}]})";
+                      << R"("comments":[{"commenter":7,"t":"c"},{"commenter":8}],)"
+                      << R"("likes":[{"post":5,"liker":7,"at":"noon"},{"post":6,"liker":7}]})";
   Ran served =
       run({bin_path("broker-driver"), "--worker", bin_path("broker-worker") + " --data " + path,
-           "users=7", R"(posts={"poster":7})", R"(comments={"commenter":7})", "users=1"});
+           "users=7", R"(posts={"poster":7})", R"(comments={"commenter":7})", "users=1",
+           R"(likes={"posts":[5]})"});
   std::remove(path.c_str());
   INFO(served.out << served.err);
   REQUIRE(served.exit_code == 0);
   auto lines = lines_of(served.out);
-  REQUIRE(lines.size() == 4);
+  REQUIRE(lines.size() == 5);
+  REQUIRE(lines[4] ==
+          R"({"bucket":"likes","status":200,"result":[{"post":5,"liker":7,"at":"noon"}]})");
   REQUIRE(lines[0] == R"({"bucket":"users","status":200,"result":{"id":7,"name":"Seven"}})");
   REQUIRE(lines[1] == R"({"bucket":"posts","status":200,"result":[{"poster":7,"t":"p"}]})");
   REQUIRE(lines[2] == R"({"bucket":"comments","status":200,"result":[{"commenter":7,"t":"c"}]})");
@@ -296,6 +328,27 @@ TEST_CASE("the built-in data set has users 1-100, each with posts and comments",
     REQUIRE(has_post);
     REQUIRE(has_comment);
   }
+  // 0–3 likes per post, by distinct users among 1–100; some posts have none, some have three.
+  std::vector<std::vector<int>> likers((*data)["posts"].Size() + 1);
+  for (const auto& like : (*data)["likes"].GetArray()) {
+    int post = like["post"].GetInt();
+    int liker = like["liker"].GetInt();
+    REQUIRE(post >= 1);
+    REQUIRE(static_cast<size_t>(post) < likers.size());
+    REQUIRE(liker >= 1);
+    REQUIRE(liker <= 100);
+    REQUIRE(std::find(likers[post].begin(), likers[post].end(), liker) == likers[post].end());
+    likers[post].push_back(liker);
+  }
+  size_t without = 0;
+  size_t with_three = 0;
+  for (size_t post = 1; post < likers.size(); ++post) {
+    REQUIRE(likers[post].size() <= 3);
+    without += likers[post].empty() ? 1 : 0;
+    with_three += likers[post].size() == 3 ? 1 : 0;
+  }
+  CHECK(without > 0);
+  CHECK(with_three > 0);
   REQUIRE(run({bin_path("broker-worker"), "--dump-data"}).out == dump.out);  // deterministic
 }
 

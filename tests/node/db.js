@@ -6,7 +6,7 @@
 // --quiet. Answers {"id","bucket","query"} with {"id","result"} or {"id","error":{message,code}},
 // one query at a time (the handler blocks, so Node delivers the next message only afterwards),
 // and exits when the parent disconnects. Its data set has the same shape as broker-worker's
-// (users 1-100, each with posts and comments), built the same deterministic way.
+// (users 1-100, each with posts and comments, 0-3 likes per post), built the same deterministic way.
 'use strict';
 
 const fs = require('fs');
@@ -44,7 +44,7 @@ function builtInData() {
     'Ritchie', 'Shannon', 'Thompson', 'Wirth'];
   const topics = ['callbacks', 'event loops', 'promises', 'back pressure', 'worker pools', 'timeouts',
     'pipes', 'file descriptors'];
-  const data = { users: [], posts: [], comments: [] };
+  const data = { users: [], posts: [], comments: [], likes: [] };
   let totalPosts = 0;
   for (let id = 1; id <= 100; id++) totalPosts += 1 + (id % 3);
   let nextPost = 1;
@@ -64,7 +64,18 @@ function builtInData() {
       });
     }
   }
+  for (let post = 1; post <= totalPosts; post++) {
+    for (let k = 0; k < (post * 7) % 4; k++) data.likes.push({ post, liker: ((post * 31 + k * 17) % 100) + 1 });
+  }
   return data;
+}
+
+// The likes of the posts asked for: post by post in the order asked (once each), each post's
+// likes in data-set order, as broker-worker answers them.
+function likesOf(data, posts) {
+  const result = [];
+  for (const post of new Set(posts)) result.push(...(data.likes || []).filter((l) => l.post === post));
+  return result;
 }
 
 function block(options) {
@@ -92,7 +103,11 @@ function answer(data, bucket, query) {
     if (!query || !isId(query.commenter)) return { error: { message: `a comments query is {"commenter":<user id>}, not ${JSON.stringify(query)}`, code: 'EBADQUERY' } };
     return { result: data.comments.filter((c) => c.commenter === query.commenter) };
   }
-  return { error: { message: `unknown bucket '${bucket}' (there are users, posts and comments)`, code: 'EBADQUERY' } };
+  if (bucket === 'likes') {
+    if (!query || !Array.isArray(query.posts) || !query.posts.every(isId)) return { error: { message: `a likes query is {"posts":[<post id>,…]}, not ${JSON.stringify(query)}`, code: 'EBADQUERY' } };
+    return { result: likesOf(data, query.posts) };
+  }
+  return { error: { message: `unknown bucket '${bucket}' (there are users, posts, comments and likes)`, code: 'EBADQUERY' } };
 }
 
 const options = parseArgs(process.argv.slice(2));
