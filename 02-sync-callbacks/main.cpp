@@ -54,7 +54,7 @@ void sync_user(Broker& broker, Answer answer, int64_t user_id) {
               broker.query(
                   "comments", comments_query,
                   answer.record("comments", [=, user = std::move(user), posts = std::move(posts)](
-                                                MaybeError comments_error, Json comments) {
+                                                MaybeError comments_error, const Json& comments) {
                     if (comments_error) return answer.fail(*comments_error);
                     return answer.json(user, posts, comments);
                   }));

@@ -64,13 +64,13 @@ void count_in(BrewState& state) {
 
 void fetch_posts_and_comments(Broker& broker, const Brew& brew) {
   broker.query("posts", by_poster(brew->user),
-               brew->answer.record("posts", [brew](MaybeError error, Json posts) {
+               brew->answer.record("posts", [brew](const MaybeError& error, Json posts) {
                  if (!check_error(*brew, error)) return;
                  brew->posts = std::move(posts);
                  return count_in(*brew);
                }));
   broker.query("comments", by_commenter(brew->user),
-               brew->answer.record("comments", [brew](MaybeError error, Json comments) {
+               brew->answer.record("comments", [brew](const MaybeError& error, Json comments) {
                  if (!check_error(*brew, error)) return;
                  brew->comments = std::move(comments);
                  return count_in(*brew);
@@ -80,7 +80,7 @@ void fetch_posts_and_comments(Broker& broker, const Brew& brew) {
 void brew_user(Broker& broker, Answer answer, int64_t user_id) {
   auto brew = std::make_shared<BrewState>(answer);
   broker.query("users", by_id(user_id),
-               answer.record("users", [brew, &broker](MaybeError error, Json user) {
+               answer.record("users", [brew, &broker](const MaybeError& error, Json user) {
                  if (!check_error(*brew, error)) return;
                  brew->user = std::move(user);
                  count_in(*brew);

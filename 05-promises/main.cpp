@@ -51,7 +51,7 @@ constexpr const char* kSummary = "GET /promise/:userId and /file/:name: promises
 using Query = std::function<Promise<Json>(std::string bucket, Json query)>;
 
 // db_query in Node's shape, (bucket, query, callback(error, result)), timed into the answer.
-void db_query(Broker* broker, Answer answer, std::string bucket, Json query,
+void db_query(Broker* broker, Answer answer, const std::string& bucket, const Json& query,
               Broker::Callback done) {
   broker->query(bucket, query, answer.record(bucket, std::move(done)));
 }
