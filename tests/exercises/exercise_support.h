@@ -58,10 +58,10 @@ inline constexpr const char* kDataSet = R"({
 
 inline std::string data_file() {
   static const std::string path = [] {
-    std::string file = "/tmp/exercise-data-" + std::to_string(getpid()) + ".json";
+    static const std::string file =
+        test_support::temp_dir() + "/exercise-data-" + std::to_string(getpid()) + ".json";
     std::ofstream(file) << kDataSet;
-    std::atexit(
-        [] { std::remove(("/tmp/exercise-data-" + std::to_string(getpid()) + ".json").c_str()); });
+    std::atexit([] { std::remove(file.c_str()); });
     return file;
   }();
   return path;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "tests/exercises/exercise_support.h"
+#include "tests/support/server_process.h"
 
 namespace exercise {
 
@@ -18,8 +19,7 @@ struct FileSite {
   std::filesystem::path root;
 
   FileSite() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/exercise-site-XXXXXX";
+    std::string pattern = test_support::temp_dir() + "/exercise-site-XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     base = pattern;
     root = base / "root";

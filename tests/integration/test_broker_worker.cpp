@@ -38,7 +38,7 @@ struct Ran {
 };
 
 std::string temp_path(const std::string& name) {
-  return "/tmp/broker-test-" + std::to_string(getpid()) + "-" + name;
+  return test_support::temp_dir() + "/broker-test-" + std::to_string(getpid()) + "-" + name;
 }
 
 std::string read_file(const std::string& path) {

@@ -62,8 +62,7 @@ struct Site {
   std::string big;
 
   explicit Site(bool with_big = false) {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/fs-XXXXXX";
+    std::string pattern = test_support::temp_dir() + "/fs-XXXXXX";
     REQUIRE(mkdtemp(pattern.data()) != nullptr);
     base = pattern;
     root = base / "root";

@@ -100,8 +100,7 @@ size_t count_of(const std::string& text, const std::string& needle) {
 
 TEST_CASE("the tour shows three slots for 02 and two for 03, 04 and 05", "[tour]") {
   std::string svg_path =
-      (std::getenv("TMPDIR") != nullptr ? std::string(std::getenv("TMPDIR")) : "/tmp") +
-      "/tour-test-" + std::to_string(getpid()) + ".svg";
+      test_support::temp_dir() + "/tour-test-" + std::to_string(getpid()) + ".svg";
   TourResult tour = run_tour(svg_path);
   INFO(tour.output);
   CHECK(tour.exit_code == 0);

@@ -30,8 +30,7 @@ int decode_status(int status) {
 }
 
 std::string temp_stderr_path() {
-  const char* dir = std::getenv("TMPDIR");
-  std::string pattern = std::string(dir != nullptr ? dir : "/tmp") + "/tutorial-stderr-XXXXXX";
+  std::string pattern = temp_dir() + "/tutorial-stderr-XXXXXX";
   int fd = mkstemp(pattern.data());
   if (fd < 0) throw std::runtime_error("mkstemp failed for " + pattern);
   close(fd);
@@ -67,6 +66,11 @@ int port_from_line(const std::string& line) {
 std::string bin_path(std::string_view program) {
   if (program.starts_with("/")) return std::string(program);
   return std::string(TUTORIAL_BIN_DIR) + "/" + std::string(program);
+}
+
+std::string temp_dir() {
+  const char* dir = std::getenv("TMPDIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/tmp";
 }
 
 std::string source_path(std::string_view relative) {

@@ -18,6 +18,8 @@ namespace test_support {
 std::string bin_path(std::string_view program);
 // Absolute path of a file in the source tree.
 std::string source_path(std::string_view relative);
+// Where tests put scratch files: $TMPDIR, or /tmp when it is unset.
+std::string temp_dir();
 
 class ServerProcess {
  public:

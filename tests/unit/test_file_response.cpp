@@ -12,6 +12,7 @@
 #include "common/loop.h"
 #include "common/uv_error.h"
 #include "tests/support/catch.h"
+#include "tests/support/server_process.h"
 
 using namespace common::http;
 
@@ -38,8 +39,7 @@ std::string header(const FilePlan& plan, std::string_view name) {
 struct TempFile {
   std::string path;
   explicit TempFile(std::string_view text) {
-    const char* dir = std::getenv("TMPDIR");
-    path = std::string(dir ? dir : "/tmp") + "/file_response_XXXXXX";
+    path = test_support::temp_dir() + "/file_response_XXXXXX";
     int fd = mkstemp(path.data());
     REQUIRE(fd >= 0);
     REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));

@@ -14,6 +14,7 @@
 #include "common/loop.h"
 #include "common/read_file.h"
 #include "tests/support/catch.h"
+#include "tests/support/server_process.h"
 
 namespace {
 
@@ -23,8 +24,7 @@ namespace stdfs = std::filesystem;
 struct TempDir {
   stdfs::path path;
   TempDir() {
-    const char* dir = std::getenv("TMPDIR");
-    std::string pattern = std::string(dir ? dir : "/tmp") + "/read_file_XXXXXX";
+    std::string pattern = test_support::temp_dir() + "/read_file_XXXXXX";
     REQUIRE(mkdtemp(pattern.data()) != nullptr);
     path = pattern;
   }
