@@ -1,7 +1,7 @@
 // bench_ipc: IPC round trips per second through common::Broker, and the cost of a spawn.
 //
 //   bench_ipc [--mode seq|inflight|spawn] [--inflight N] [--workers N] [--pipeline N]
-//             [--seconds S] [--worker 'CMD ARGS']
+//             [--seconds S] [--worker 'CMD ARGS'] [--poll-us US]
 //
 //   seq       one query at a time to one worker: the latency of a round trip
 //   inflight  N queries outstanding at all times (default 64), spread over the workers
@@ -30,6 +30,7 @@ struct Settings {
   unsigned pipeline = 0;  // 0: as many as are in flight
   double seconds = 3;
   std::string worker;
+  unsigned poll_us = common::BrokerOptions{}.poll_us;
 };
 
 // Keeps `window` queries outstanding until the time is up, then closes the broker.
@@ -109,6 +110,8 @@ int main(int argc, char* argv[]) {
       settings.pipeline = static_cast<unsigned>(std::stoul(value));
     } else if (arg == "--seconds") {
       settings.seconds = std::stod(value);
+    } else if (arg == "--poll-us") {
+      settings.poll_us = static_cast<unsigned>(std::stoul(value));
     } else if (arg == "--worker") {
       settings.worker = value;
     } else {
@@ -127,6 +130,7 @@ int main(int argc, char* argv[]) {
   options.pipeline = settings.pipeline != 0 ? settings.pipeline : window;
   options.fork_per_query = settings.mode == "spawn";
   options.queue_limit = window + 16;
+  options.poll_us = settings.poll_us;
 
   common::Loop loop;
   uint64_t completed = 0;

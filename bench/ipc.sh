@@ -67,6 +67,7 @@ while IFS='|' read -r label args; do
     "$(awk -v n="$node_cpu" 'BEGIN { print n / 1000 }')" "$(ratio "$node_cpu" "$cpp_cpu")"
 done <<'CASES'
 sequential, 1 worker|--mode seq
+  same, polling 50 us|--mode seq --poll-us 50
 64 in flight, 1 worker|--mode inflight --inflight 64 --workers 1
 64 in flight, 2 workers|--mode inflight --inflight 64 --workers 2
 CASES

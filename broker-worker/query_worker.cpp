@@ -72,6 +72,7 @@ QueryWorker::QueryWorker(uv_loop_t& loop, const WorkerOptions& options, const Da
   idle_->data = this;
   channel_.open(channel_fd);
   channel_.borrow_messages();  // we answer at once, or copy what we queue
+  channel_.poll_after_write(std::chrono::microseconds(options_.poll_us));
   channel_.start([this](common::Json& message) { on_message(message); },
                  [this](std::optional<Error> error) { on_end(std::move(error)); });
 }

@@ -86,6 +86,7 @@ std::vector<std::string> worker_arguments(const BrokerOptions& options) {
               {"--latency", std::to_string(options.latency_ms), "--block", options.block});
   if (!options.data_file.empty()) args.insert(args.end(), {"--data", options.data_file});
   if (options.quiet_workers) args.emplace_back("--quiet");
+  if (options.poll_us != 0) args.insert(args.end(), {"--poll-us", std::to_string(options.poll_us)});
   return args;
 }
 
@@ -184,6 +185,7 @@ class Broker::Worker {
       return rc;
     }
     pid_ = process_->pid;
+    channel_.poll_after_write(std::chrono::microseconds(broker_.options_.poll_us));
     channel_.start([this](Json& message) { on_message(message); },
                    [this](std::optional<Error> error) { on_channel_end(std::move(error)); });
     return 0;

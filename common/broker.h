@@ -49,6 +49,12 @@ struct BrokerOptions {
   unsigned pipeline = 1;                    // queries written to one worker before it answers
   bool fork_per_query = false;              // one fresh child per query (the tutorial's toy)
   unsigned shutdown_grace_ms = 2000;        // close(): SIGKILL whoever is still alive then
+  // Latency against CPU: after writing, poll this many µs for the answer before the loop
+  // sleeps (see ipc_channel.h), here and in the workers (passed as --poll-us). A wake-up from
+  // sleep costs more than a whole round trip on an idle machine, so this doubles the rate of
+  // one-at-a-time queries; under load the polling takes CPU from real work, so it is off (0)
+  // by default.
+  unsigned poll_us = 0;
 
   // From a stage's command line: split --worker on spaces, default the timeout.
   // (StageOptions::quiet is the server's access log; the workers keep logging.)

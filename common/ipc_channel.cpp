@@ -2,6 +2,8 @@
 
 #include <rapidjson/error/en.h>
 
+#include <sched.h>
+
 #include <cstring>
 #include <iostream>
 #include <utility>
@@ -12,6 +14,10 @@ namespace common {
 namespace {
 
 constexpr size_t kReadBufferSize = size_t{64} * 1024;
+// An outbox this full is written at once instead of at the end of the loop turn: the peer can
+// start on the first messages while we produce the rest (a burst of 64 replies otherwise leaves
+// in one piece, and the two processes take turns instead of working at the same time).
+constexpr size_t kEagerFlushBytes = 2048;
 
 bool is_blank(std::string_view line) {
   return line.find_first_not_of(" \t\r") == std::string_view::npos;
@@ -78,10 +84,12 @@ IpcChannel::IpcChannel(uv_loop_t& loop, size_t max_line)
     : loop_(loop),
       pipe_(loop, uv_pipe_init, 0),  // ipc=0: plain bytes, we never pass handles
       flusher_(loop, uv_prepare_init),
+      poller_(loop, uv_idle_init),
       framer_(max_line),
       read_buffer_(new char[kReadBufferSize]) {
   pipe_->data = this;
   flusher_->data = this;
+  poller_->data = this;
 }
 
 IpcChannel::~IpcChannel() {
@@ -94,6 +102,10 @@ void IpcChannel::open(int fd) {
 
 void IpcChannel::borrow_messages() {
   scratch_ = std::make_unique<Scratch>();
+}
+
+void IpcChannel::poll_after_write(std::chrono::microseconds window) noexcept {
+  poll_window_ns_ = static_cast<uint64_t>(std::chrono::nanoseconds(window).count());
 }
 
 void IpcChannel::start(MessageHandler on_message, EndHandler on_end, InvalidHandler on_invalid) {
@@ -114,8 +126,22 @@ void IpcChannel::send(const rapidjson::Value& message) {
 }
 
 void IpcChannel::schedule_flush() {
-  if (outbox_.empty() || !is_open() || uv_is_active(flusher_.handle())) return;
+  if (outbox_.empty() || !is_open()) return;
+  if (outbox_.size() >= kEagerFlushBytes) write_what_fits();
+  if (outbox_.empty() || uv_is_active(flusher_.handle())) return;
   check(uv_prepare_start(flusher_.get(), on_prepare), "uv_prepare_start");
+}
+
+// The eager part of schedule_flush(): whatever the socket takes right now leaves the outbox.
+// A failure is left for flush(), which reports it from the loop: ending the channel here would
+// call the end handler from inside send(), i.e. synchronously, in the middle of the caller's work.
+void IpcChannel::write_what_fits() {
+  if (write_in_flight_) return;  // on_written schedules the next flush
+  uv_buf_t buf = uv_buf_init(outbox_.data(), static_cast<unsigned>(outbox_.size()));
+  int written = uv_try_write(pipe_.stream(), &buf, 1);
+  if (written <= 0) return;
+  keep_polling();
+  outbox_.erase(0, static_cast<size_t>(written));
 }
 
 void IpcChannel::on_prepare(uv_prepare_t* prepare) {
@@ -131,6 +157,7 @@ void IpcChannel::flush() {
   if (write_in_flight_ || outbox_.empty() || !is_open()) return;
   uv_buf_t buf = uv_buf_init(outbox_.data(), static_cast<unsigned>(outbox_.size()));
   int written = uv_try_write(pipe_.stream(), &buf, 1);
+  if (written > 0) keep_polling();
   if (written == static_cast<int>(outbox_.size())) {
     outbox_.clear();
     return;
@@ -140,6 +167,28 @@ void IpcChannel::flush() {
     return;
   }
   write_rest(written < 0 ? 0 : static_cast<size_t>(written));
+}
+
+// Opens (or extends) the polling window after a write: the loop will not sleep until it ends.
+void IpcChannel::keep_polling() {
+  if (poll_window_ns_ == 0 || !poller_.is_open()) return;
+  poll_until_ns_ = uv_hrtime() + poll_window_ns_;
+  if (!uv_is_active(poller_.handle()))
+    check(uv_idle_start(poller_.get(), on_poll), "uv_idle_start");
+}
+
+// Once per loop turn while polling: stop when the window has passed, otherwise offer the CPU to
+// whoever else is runnable here (the peer, on a machine with one core) and poll again.
+void IpcChannel::on_poll(uv_idle_t* poller) {
+  auto* self = static_cast<IpcChannel*>(poller->data);
+  if (self == nullptr) return;
+  if (uv_hrtime() >= self->poll_until_ns_) {
+    uv_idle_stop(poller);
+    return;
+  }
+  // Idle callbacks run just before the prepare phase, where a pending outbox is written: do not
+  // give the CPU away in front of our own write.
+  if (self->outbox_.empty()) sched_yield();
 }
 
 void IpcChannel::write_rest(size_t already_written) {
@@ -232,6 +281,7 @@ void IpcChannel::close() noexcept {
   // while it runs. ended_ keeps them from being called again.
   pipe_.close();  // clears pipe->data, so late write callbacks find no owner
   flusher_.close();
+  poller_.close();
 }
 
 size_t IpcChannel::pending_bytes() const noexcept {

@@ -10,10 +10,23 @@
 // messages produced in one loop turn (a burst of queries, a batch of replies) leave in one
 // write(2), usually without a write request or a completion callback; only what the socket
 // does not take at once goes through uv_write. That is most of what makes the pool fast.
+// One exception: an outbox that reaches 2 KiB is written at once, so that the peer can start on
+// the first messages of a long burst while we produce the rest (otherwise two processes
+// exchanging bursts would take turns instead of working at the same time).
+//
+// Polling briefly before sleeping (poll_after_write): once we have written to the peer, its
+// answer usually comes back within microseconds. If the loop went to sleep in epoll_wait
+// meanwhile, the kernel — and in a virtual machine, the hypervisor — would have to wake this
+// CPU up again, which on an idle machine costs more than the whole round trip. So for a short
+// window after each write the channel keeps the loop polling (an active idle handle makes
+// uv_run poll with a zero timeout), yielding the CPU to anyone else who wants it meanwhile.
+// The cost is bounded: at most one window of polling per write, none while the peer is busy
+// for longer than the window.
 #pragma once
 
 #include <uv.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -64,6 +77,9 @@ class IpcChannel {
   // no allocation per message, but the handler must not keep or move the document (copy what
   // it keeps). The worker uses this; the broker hands documents on, so it does not.
   void borrow_messages();
+  // Keep the loop polling for `window` after each write instead of sleeping (see the top of
+  // this file); zero, the default, turns it off.
+  void poll_after_write(std::chrono::microseconds window) noexcept;
   // Starts reading. Throws UvError if reading cannot start.
   void start(MessageHandler on_message, EndHandler on_end, InvalidHandler on_invalid = {});
 
@@ -91,6 +107,9 @@ class IpcChannel {
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_written(uv_write_t* req, int status);
   static void on_prepare(uv_prepare_t* prepare);
+  static void on_poll(uv_idle_t* poller);
+  void keep_polling();
+  void write_what_fits();
   void write_rest(size_t already_written);
   void take_chunk(std::string_view chunk);
   bool take_line(std::string_view line);
@@ -99,6 +118,9 @@ class IpcChannel {
   uv_loop_t& loop_;
   Handle<uv_pipe_t> pipe_;
   Handle<uv_prepare_t> flusher_;  // active only while the outbox has bytes to write
+  Handle<uv_idle_t> poller_;      // active only within poll_window_ after a write
+  uint64_t poll_window_ns_ = 0;
+  uint64_t poll_until_ns_ = 0;  // uv_hrtime() at which polling gives way to sleeping
   LineFramer framer_;
   // One read buffer reused for every read: libuv never has two reads in flight on a stream and
   // take_chunk() copies whatever it keeps, so the buffer is free again when on_read returns.

@@ -156,3 +156,87 @@ TEST_CASE("writing to a peer that is gone ends the channel with an error", "[ipc
   }
   REQUIRE(loop.close() == 0);
 }
+
+namespace {
+
+// Bytes the peer could read right now, without waiting.
+size_t readable_now(int fd) {
+  char buffer[65536];
+  ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT | MSG_PEEK);
+  return n > 0 ? static_cast<size_t>(n) : 0;
+}
+
+}  // namespace
+
+TEST_CASE("a few messages wait for the end of the loop turn; a full outbox is written at once",
+          "[ipc_channel]") {
+  common::Loop loop;
+  SocketPair pair;
+  {
+    common::IpcChannel sender(loop);
+    sender.open(pair.fds[0]);
+    sender.send("{\"n\":0}");
+    REQUIRE(readable_now(pair.fds[1]) == 0);  // batched: nothing written yet
+    std::string filler(200, 'f');
+    for (int i = 0; i < 40; ++i) sender.send("\"" + filler + "\"");  // 8 KiB
+    REQUIRE(readable_now(pair.fds[1]) >= 2048);  // written before the loop even ran
+    uv_run(&loop.get(), UV_RUN_NOWAIT);          // the end of the turn writes the rest
+    REQUIRE(readable_now(pair.fds[1]) == 8 + 40 * 203);
+  }
+  ::close(pair.fds[1]);
+  REQUIRE(loop.close() == 0);
+}
+
+// Counts loop iterations (a check handle runs once per turn) at two moments: while the channel
+// polls, the loop turns many times without any event; once the window has passed, it sleeps.
+TEST_CASE("after a write the loop polls for the configured window, then sleeps", "[ipc_channel]") {
+  for (bool polling : {true, false}) {
+    CAPTURE(polling);
+    common::Loop loop;
+    SocketPair pair;
+    struct Counts {
+      uint64_t turns = 0;
+      uint64_t at_window_end = 0;  // 80 ms: well after the 30 ms window
+      uint64_t at_stop = 0;        // 160 ms
+    } counts;
+    {
+      common::IpcChannel sender(loop);
+      sender.open(pair.fds[0]);
+      if (polling) sender.poll_after_write(std::chrono::milliseconds(30));
+      common::Handle<uv_check_t> counter(loop.get(), uv_check_init);
+      counter->data = &counts;
+      REQUIRE(uv_check_start(counter.get(), [](uv_check_t* check) {
+                ++static_cast<Counts*>(check->data)->turns;
+              }) == 0);
+      common::Handle<uv_timer_t> window_end(loop.get(), uv_timer_init);
+      window_end->data = &counts;
+      REQUIRE(uv_timer_start(
+                  window_end.get(),
+                  [](uv_timer_t* timer) {
+                    auto* c = static_cast<Counts*>(timer->data);
+                    c->at_window_end = c->turns;
+                  },
+                  80, 0) == 0);
+      common::Handle<uv_timer_t> stop(loop.get(), uv_timer_init);
+      stop->data = &counts;
+      REQUIRE(uv_timer_start(
+                  stop.get(),
+                  [](uv_timer_t* timer) {
+                    auto* c = static_cast<Counts*>(timer->data);
+                    c->at_stop = c->turns;
+                    uv_stop(timer->loop);
+                  },
+                  160, 0) == 0);
+      sender.send("{\"ping\":1}");
+      uv_run(&loop.get(), UV_RUN_DEFAULT);
+    }
+    if (polling) {
+      CHECK(counts.at_window_end > 100);  // thousands in practice: the loop never slept
+    } else {
+      CHECK(counts.at_window_end < 10);  // a few turns: the write, then sleep until the timer
+    }
+    CHECK(counts.at_stop - counts.at_window_end <= 3);  // asleep after the window either way
+    ::close(pair.fds[1]);
+    REQUIRE(loop.close() == 0);
+  }
+}
