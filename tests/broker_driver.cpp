@@ -72,6 +72,7 @@ int main(int argc, char* argv[]) {
       auto query = common::parse_json(arg.substr(equals + 1));
       if (!query) return usage("not JSON: " + std::string(arg));
       jobs.push_back(Job{std::string(arg.substr(0, equals)), std::move(*query), {}});
+      // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
     } else {
       return usage("unexpected argument '" + std::string(arg) + "'");
     }

@@ -76,6 +76,7 @@ Outcome& ask(common::Broker& broker, std::deque<Outcome>& outcomes, std::string_
                  outcome.result = common::to_json(result);
                  outcome.timing = timing;
                });
+  // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
   return outcome;
 }
 

@@ -33,4 +33,4 @@ TEST_CASE("get_int reads integral members only", "[json]") {
   CHECK_FALSE(common::get_int(*doc, "x"));
   CHECK_FALSE(common::get_int(*doc, "s"));
   CHECK_FALSE(common::get_int(*doc, "missing"));
-}
+}  // NOLINT(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
