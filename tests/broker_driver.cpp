@@ -89,7 +89,7 @@ int main(int argc, char* argv[]) {
   size_t left = jobs.size();
   for (auto& job : jobs) {
     broker.query(job.bucket, job.query,
-                 [&](std::optional<common::Error> error, common::Json result) {
+                 [&](const std::optional<common::Error>& error, const common::Json& result) {
                    job.line = outcome_line(job.bucket, error, result);
                    if (--left == 0) broker.close([] {});
                  });

@@ -255,6 +255,7 @@ TEST_CASE("stages answer 200 concurrent requests correctly", "[stages][load]") {
     std::vector<std::vector<HttpResponse>> answers(kClients);
     std::vector<std::string> failures(kClients);
     std::vector<std::thread> threads;
+    threads.reserve(kClients);
     for (int c = 0; c < kClients; ++c) {
       threads.emplace_back([&, c] {
         try {

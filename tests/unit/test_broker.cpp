@@ -68,7 +68,7 @@ Outcome& ask(common::Broker& broker, std::deque<Outcome>& outcomes, std::string_
   auto query = common::parse_json(query_json);
   REQUIRE(query.has_value());
   broker.query(bucket, *query,
-               [&outcome](std::optional<common::Error> error, common::Json result,
+               [&outcome](std::optional<common::Error> error, const common::Json& result,
                           common::QueryTiming timing) {
                  CHECK_FALSE(outcome.done);  // exactly once
                  outcome.done = true;
