@@ -55,6 +55,7 @@ int main(int argc, char* argv[]) {
   options.latency_ms = 0;
   bool hold = false;
   std::vector<Job> jobs;
+  // NOLINTBEGIN(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     bool has_value = i + 1 < argc;
@@ -72,11 +73,11 @@ int main(int argc, char* argv[]) {
       auto query = common::parse_json(arg.substr(equals + 1));
       if (!query) return usage("not JSON: " + std::string(arg));
       jobs.push_back(Job{std::string(arg.substr(0, equals)), std::move(*query), {}});
-      // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
     } else {
       return usage("unexpected argument '" + std::string(arg) + "'");
     }
   }
+  // NOLINTEND(clang-analyzer-cplusplus.NewDelete)
   common::Loop loop;
   common::Broker broker(loop, options);
   if (hold) {

@@ -62,6 +62,7 @@ struct Outcome {
 };
 
 // Issues a query whose outcome lands in `outcomes` (a deque: references stay valid).
+// NOLINTBEGIN(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
 Outcome& ask(common::Broker& broker, std::deque<Outcome>& outcomes, std::string_view bucket,
              std::string_view query_json) {
   Outcome& outcome = outcomes.emplace_back();
@@ -76,9 +77,9 @@ Outcome& ask(common::Broker& broker, std::deque<Outcome>& outcomes, std::string_
                  outcome.result = common::to_json(result);
                  outcome.timing = timing;
                });
-  // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
   return outcome;
 }
+// NOLINTEND(clang-analyzer-cplusplus.NewDelete)
 
 bool all_done(const std::deque<Outcome>& outcomes) {
   for (const auto& o : outcomes)
