@@ -71,7 +71,7 @@ struct Diamond {
              {"a"},
              [](const Results& r, Done done) { done(std::nullopt, r["a"].GetInt() + 2); }},
         },
-        [this](std::optional<common::Error> error, Results results) {
+        [this](const std::optional<common::Error>& error, Results results) {
           if (error || results["b"].GetInt() + results["c"].GetInt() != 5)
             throw std::runtime_error("diamond: wrong results");
           if (++completed % batch == 0 && completed < runs) start_batch();
@@ -135,7 +135,7 @@ std::string task_name(int layer, int i) {
 
 std::vector<Task> dag_tasks(NextTurn& next_turn, int layers, int width) {
   std::vector<Task> tasks;
-  tasks.reserve(static_cast<std::size_t>(layers * width));
+  tasks.reserve(static_cast<std::size_t>(layers) * static_cast<std::size_t>(width));
   for (int layer = 0; layer < layers; ++layer) {
     for (int i = 0; i < width; ++i) {
       common::Dependencies needs;
@@ -162,7 +162,7 @@ struct Dag {
 
   void run_one() {
     common::auto_run(loop, dag_tasks(next_turn, layers, width),
-                     [this](std::optional<common::Error> error, Results results) {
+                     [this](const std::optional<common::Error>& error, Results results) {
                        if (error || results[task_name(layers - 1, 0)].GetInt() != layers - 1)
                          throw std::runtime_error("dag: wrong results");
                        if (++completed < runs) run_one();

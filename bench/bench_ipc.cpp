@@ -54,9 +54,8 @@ class Driver {
     ++outstanding_;
     query_.SetInt(static_cast<int>(next_user_++ % 100 + 1));
     broker_.query("users", query_,
-                  [this](std::optional<common::Error> error, common::Json, common::QueryTiming) {
-                    on_answer(error.has_value());
-                  });
+                  [this](const std::optional<common::Error>& error, const common::Json&,
+                         common::QueryTiming) { on_answer(error.has_value()); });
   }
 
   void on_answer(bool failed) {

@@ -5,9 +5,12 @@
 // Each shape runs once at a tenth of its size to warm up, then once measured. Times include
 // building the promises and draining the loop.
 //   bin/bench_promise [chain N=1000000] [all M=100000]
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "common/loop.h"
@@ -58,8 +61,18 @@ double run_all(uv_loop_t& loop, int count) {
   return seconds;
 }
 
+// The count given as argument `index`, or `fallback` when there is none; a typo stops the run
+// (a size read as 0 would measure nothing and report it as fast).
 int arg_or(int argc, char** argv, int index, int fallback) {
-  return argc > index ? std::atoi(argv[index]) : fallback;
+  if (argc <= index) return fallback;
+  std::string_view text = argv[index];
+  int value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 0) {
+    std::fprintf(stderr, "bench_promise: '%s' is not a count\n", argv[index]);
+    std::exit(2);
+  }
+  return value;
 }
 
 }  // namespace

@@ -30,8 +30,8 @@ struct CachedFile {
 class FileCache {
  public:
   struct Limits {
-    size_t max_file_bytes = 64 * 1024;  // bigger files are streamed, never cached
-    size_t max_total_bytes = 4 * 1024 * 1024;
+    size_t max_file_bytes = size_t{64} * 1024;  // bigger files are streamed, never cached
+    size_t max_total_bytes = size_t{4} * 1024 * 1024;
     size_t max_entries = 1024;
     uint64_t fresh_ms = 1000;  // how long an entry is trusted without looking at the disk
   };

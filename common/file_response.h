@@ -21,7 +21,7 @@
 
 namespace common::http {
 
-inline constexpr size_t kStreamChunk = 64 * 1024;
+inline constexpr size_t kStreamChunk = size_t{64} * 1024;
 
 struct FileMeta {
   uint64_t size = 0;

@@ -7,22 +7,25 @@
 // /big/:kib (streams with back-pressure; ?chunked=1 without Content-Length), /throw (500),
 // /throw-late (throws while streaming),
 // /stats (open connections), POST /echo/:name (so GET-only paths can be told from others).
-#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "common/handle.h"
 #include "common/http_server.h"
 #include "common/json.h"
 #include "common/loop.h"
 #include "common/shutdown.h"
+#include "tests/support/parse_number.h"
 
 namespace {
 
 using common::http::Request;
 using common::http::Response;
+using test_support::require_number;
 
 struct Flags {
   int port = 0;
@@ -30,23 +33,25 @@ struct Flags {
   std::chrono::milliseconds grace{5000};
 };
 
+// Throws std::invalid_argument when a number is not one (or is missing after its flag).
 Flags parse_flags(int argc, char** argv) {
   Flags flags;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    auto number = [&] { return i + 1 < argc ? std::strtoll(argv[++i], nullptr, 10) : 0; };
+    auto next = [&] { return std::string_view(i + 1 < argc ? argv[++i] : ""); };
+    auto ms = [&] { return std::chrono::milliseconds(require_number<int64_t>(next(), arg)); };
     if (arg == "--header-timeout")
-      flags.config.header_timeout = std::chrono::milliseconds(number());
+      flags.config.header_timeout = ms();
     else if (arg == "--idle-timeout")
-      flags.config.idle_timeout = std::chrono::milliseconds(number());
+      flags.config.idle_timeout = ms();
     else if (arg == "--high-water")
-      flags.config.write_high_water = static_cast<size_t>(number());
+      flags.config.write_high_water = require_number<size_t>(next(), arg);
     else if (arg == "--grace")
-      flags.grace = std::chrono::milliseconds(number());
+      flags.grace = ms();
     else if (arg == "--log")
       flags.config.access_log = true;
     else
-      flags.port = std::atoi(arg.c_str());
+      flags.port = require_number<int>(arg, "port");
   }
   return flags;
 }
@@ -72,8 +77,8 @@ struct SlowAnswer {
 };
 
 // Writes 16 KiB chunks until told to pause, then waits for the drain.
-void pump(Response res, std::shared_ptr<uint64_t> left) {
-  static const std::string chunk(16 * 1024, 'x');
+void pump(Response res, const std::shared_ptr<uint64_t>& left) {
+  static const std::string chunk(size_t{16} * 1024, 'x');
   while (*left > 0 && !res.should_pause()) {
     uint64_t n = std::min<uint64_t>(*left, chunk.size());
     res.write(std::string_view(chunk).substr(0, n));
@@ -101,11 +106,12 @@ void add_routes(common::http::Server& server) {
   server.route("POST", "/echo/:name",
                [](const Request&, Response res) { res.send(201, "posted\n"); });
   server.get("/slow/:ms", [&server](const Request& req, Response res) {
-    SlowAnswer::start(server.loop(), std::move(res), std::atoll(req.params.at("ms").c_str()));
+    SlowAnswer::start(server.loop(), std::move(res),
+                      require_number<int64_t>(req.params.at("ms"), "ms"));
   });
   server.get("/big/:kib", [](const Request& req, Response res) {
     auto left =
-        std::make_shared<uint64_t>(std::strtoull(req.params.at("kib").c_str(), nullptr, 10) * 1024);
+        std::make_shared<uint64_t>(require_number<uint64_t>(req.params.at("kib"), "kib") * 1024);
     std::optional<uint64_t> length;
     if (!req.query_param("chunked")) length = *left;
     res.start(200, {{"Content-Type", "application/octet-stream"}}, length);
@@ -128,7 +134,13 @@ void add_routes(common::http::Server& server) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Flags flags = parse_flags(argc, argv);
+  Flags flags;
+  try {
+    flags = parse_flags(argc, argv);
+  } catch (const std::invalid_argument& bad) {
+    std::cerr << "http-test-server: " << bad.what() << "\n";
+    return 2;
+  }
   common::Loop loop;
   common::http::Server server(loop, flags.config);
   add_routes(server);

@@ -149,10 +149,10 @@ struct Answer {
 };
 
 inline Answer get(int port, const std::string& target,
-                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+                  const std::vector<std::pair<std::string, std::string>>& headers = {}) {
   Answer answer;
   auto started = std::chrono::steady_clock::now();
-  answer.response = test_support::http_get(port, target, std::move(headers));
+  answer.response = test_support::http_get(port, target, headers);
   answer.wall_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   answer.body = common::parse_json(answer.response.body);

@@ -13,27 +13,25 @@ TEST_CASE("01-cache-control: how long a browser may keep each file", "[ex:01-cac
     site.write("logo.png", "\x89PNG");
     site.write("photo.jpg", "jpeg");
     site.write("docs/index.html", "<p>docs</p>\n");
-    site.write("big.css", std::string(2 * 1024 * 1024, ' '));  // too big for the memory cache
+    site.write("big.css", std::string(size_t{2} * 1024 * 1024, ' '));  // too big to cache
     auto server = site.start();
     const int port = server.port();
 
     auto cache_control = [&](const std::string& target) {
       return get(port, target).response.header("Cache-Control");
     };
-    for (const char* target : {"/style.css", "/app.js", "/logo.png", "/photo.jpg", "/big.css"}) {
+    // `aside` goes after the target in the message (" (html)" for the pages).
+    auto need_twice = [&](const std::string& target, const std::string& aside,
+                          const std::string& want) {
       std::string first = cache_control(target);
       std::string again = cache_control(target);  // the second answer comes from the cache
-      need(first == "max-age=60" && again == "max-age=60",
-           std::string("GET ") + target + " has Cache-Control: max-age=60 (got '" + first +
-               "', then '" + again + "')");
-    }
-    for (const char* target : {"/index.html", "/", "/docs/"}) {
-      std::string first = cache_control(target);
-      std::string again = cache_control(target);
-      need(first == "no-cache" && again == "no-cache",
-           std::string("GET ") + target + " (html) has Cache-Control: no-cache (got '" + first +
-               "', then '" + again + "')");
-    }
+      need(first == want && again == want, "GET " + target + aside + " has Cache-Control: " + want +
+                                               " (got '" + first + "', then '" + again + "')");
+    };
+    for (const char* target : {"/style.css", "/app.js", "/logo.png", "/photo.jpg", "/big.css"})
+      need_twice(target, "", "max-age=60");
+    for (const char* target : {"/index.html", "/", "/docs/"})
+      need_twice(target, " (html)", "no-cache");
     Answer css = get(port, "/style.css");
     Answer revalidated = get(port, "/style.css", {{"If-None-Match", css.response.header("ETag")}});
     need(

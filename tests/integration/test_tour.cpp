@@ -5,13 +5,15 @@
 #include <unistd.h>
 
 #include <dirent.h>
-#include <cstdlib>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "common/json.h"
 #include "tests/support/catch.h"
+#include "tests/support/parse_number.h"
 #include "tests/support/server_process.h"
 
 namespace {
@@ -34,8 +36,8 @@ std::vector<pid_t> processes_in_session(pid_t session) {
   std::vector<pid_t> found;
   DIR* proc = opendir("/proc");
   while (dirent* entry = proc != nullptr ? readdir(proc) : nullptr) {
-    pid_t pid = std::atoi(entry->d_name);
-    if (pid <= 0) continue;
+    pid_t pid = test_support::parse_number<pid_t>(entry->d_name).value_or(0);
+    if (pid <= 0) continue;  // not a process: "self", "sys" and the like
     std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
     auto paren = stat.rfind(')');
     if (paren == std::string::npos) continue;
@@ -86,7 +88,8 @@ double total_for(const std::string& output, const std::string& stage) {
   if (at == std::string::npos) return -1;
   auto total = output.find("total ", at);
   if (total == std::string::npos) return -1;
-  return std::atof(output.c_str() + total + 6);
+  std::string_view number = std::string_view(output).substr(total + 6);
+  return test_support::parse_number<double>(number.substr(0, number.find(' '))).value_or(-1);
 }
 
 size_t count_of(const std::string& text, const std::string& needle) {

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "tests/support/parse_number.h"
+
 namespace test_support {
 namespace {
 
@@ -40,7 +42,9 @@ HttpResponse parse_head(std::string_view head) {
   if (first_space == std::string_view::npos)
     throw std::runtime_error("bad status line: " + std::string(status_line));
   response.version = std::string(status_line.substr(0, first_space));
-  response.status = std::atoi(std::string(status_line.substr(first_space + 1, 3)).c_str());
+  auto status = parse_number<int>(status_line.substr(first_space + 1, 3));
+  if (!status) throw std::runtime_error("bad status code in: " + std::string(status_line));
+  response.status = *status;
   if (status_line.size() > first_space + 5)
     response.reason = std::string(status_line.substr(first_space + 5));
   while (line_end != std::string_view::npos) {
@@ -167,12 +171,17 @@ bool RawClient::wait_closed(std::chrono::milliseconds wait) {
 }
 
 HttpResponse http_request(int port, std::string_view method, std::string_view target,
-                          std::vector<std::pair<std::string, std::string>> headers,
+                          const std::vector<std::pair<std::string, std::string>>& headers,
                           std::string_view body) {
   RawClient client(port);
   std::string request = std::string(method) + " " + std::string(target) +
                         " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+  for (const auto& [name, value] : headers) {
+    request += name;
+    request += ": ";
+    request += value;
+    request += "\r\n";
+  }
   if (!body.empty()) request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   request += "\r\n";
   request += body;
@@ -181,8 +190,8 @@ HttpResponse http_request(int port, std::string_view method, std::string_view ta
 }
 
 HttpResponse http_get(int port, std::string_view target,
-                      std::vector<std::pair<std::string, std::string>> headers) {
-  return http_request(port, "GET", target, std::move(headers));
+                      const std::vector<std::pair<std::string, std::string>>& headers) {
+  return http_request(port, "GET", target, headers);
 }
 
 }  // namespace test_support

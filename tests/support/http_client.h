@@ -57,9 +57,9 @@ class RawClient {
 
 // One request on a fresh connection with "Connection: close".
 HttpResponse http_get(int port, std::string_view target,
-                      std::vector<std::pair<std::string, std::string>> headers = {});
+                      const std::vector<std::pair<std::string, std::string>>& headers = {});
 HttpResponse http_request(int port, std::string_view method, std::string_view target,
-                          std::vector<std::pair<std::string, std::string>> headers = {},
+                          const std::vector<std::pair<std::string, std::string>>& headers = {},
                           std::string_view body = {});
 
 }  // namespace test_support

@@ -16,6 +16,8 @@
 #include <thread>
 #include <utility>
 
+#include "tests/support/parse_number.h"
+
 extern char** environ;  // NOLINT(readability-redundant-declaration)
 
 namespace test_support {
@@ -53,12 +55,15 @@ std::string read_line(int fd, Clock::time_point deadline) {
   return line.empty() ? std::string() : line + "<no newline>";
 }
 
+// "listening on http://127.0.0.1:8000/" → 8000 (also after "[::1]"); 0 if there is no port.
 int port_from_line(const std::string& line) {
   auto scheme = line.find("://");
   if (scheme == std::string::npos) return 0;
-  auto colon = line.find(':', scheme + 3);
-  if (colon == std::string::npos) return 0;
-  return std::atoi(line.c_str() + colon + 1);
+  std::string_view authority = std::string_view(line).substr(scheme + 3);
+  authority = authority.substr(0, authority.find('/'));
+  auto colon = authority.rfind(':');
+  if (colon == std::string_view::npos) return 0;
+  return parse_number<int>(authority.substr(colon + 1)).value_or(0);
 }
 
 }  // namespace
@@ -193,7 +198,8 @@ std::vector<pid_t> child_pids(pid_t pid) {
   DIR* d = opendir("/proc");
   if (d == nullptr) return children;
   while (dirent* entry = readdir(d)) {
-    pid_t candidate = std::atoi(entry->d_name);
+    // Only the numeric entries are processes ("self", "sys" and the like are not).
+    pid_t candidate = parse_number<pid_t>(entry->d_name).value_or(0);
     char state = 0;
     pid_t parent = 0;
     if (candidate > 0 && read_stat(candidate, state, parent) && parent == pid && state != 'Z')

@@ -54,7 +54,8 @@ common::Promise<T> delay(uv_loop_t& loop, std::uint64_t ms, T value) {
 template <typename T>
 common::Promise<T> delay_reject(uv_loop_t& loop, std::uint64_t ms, std::string message) {
   common::Deferred<T> deferred;
-  after(loop, ms, [deferred, message] { deferred.reject(std::runtime_error(message)); });
+  after(loop, ms,
+        [deferred, message = std::move(message)] { deferred.reject(std::runtime_error(message)); });
   return deferred.promise();
 }
 

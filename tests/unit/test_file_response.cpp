@@ -119,7 +119,8 @@ TEST_CASE("async fs: errors arrive as libuv codes", "[async_fs]") {
   common::Loop loop;
   int open_status = 0, realpath_status = 0;
   common::fs::open(loop, "/nonexistent/definitely", O_RDONLY, [&](int rc) { open_status = rc; });
-  common::fs::realpath(loop, "/nonexistent/x", [&](int rc, std::string) { realpath_status = rc; });
+  common::fs::realpath(loop, "/nonexistent/x",
+                       [&](int rc, const std::string&) { realpath_status = rc; });
   common::run_loop(loop);
   CHECK(open_status == UV_ENOENT);
   CHECK(realpath_status == UV_ENOENT);

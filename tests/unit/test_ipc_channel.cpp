@@ -53,7 +53,7 @@ TEST_CASE("a burst of messages and a 1 MiB message cross the channel in order", 
     sender.open(pair.fds[0]);
     receiver.open(pair.fds[1]);
     got.start(receiver);
-    sender.start([](common::Json&) {}, [](std::optional<common::Error>) {});
+    sender.start([](common::Json&) {}, [](const std::optional<common::Error>&) {});
     for (int i = 0; i < 100; ++i) sender.send("{\"n\":" + std::to_string(i) + "}");
     std::string big = "\"" + std::string(1 << 20, 'y') + "\"";
     sender.send(big);
@@ -131,7 +131,7 @@ TEST_CASE("a handler that closes the channel stops delivery at once", "[ipc_chan
           ++delivered;
           receiver.close();
         },
-        [&](std::optional<common::Error>) { ended = true; });
+        [&](const std::optional<common::Error>&) { ended = true; });
     write_all(pair.fds[0], "[1]\n[2]\n[3]\n");
     common::run_loop(loop);
   }

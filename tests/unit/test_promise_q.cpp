@@ -32,7 +32,7 @@ double ms_since(Clock::time_point start) {
 // A Node-style function, as stage code has them: calls back later, from a timer.
 void lookup_user(uv_loop_t* loop, int id,
                  std::function<void(std::optional<common::Error>, std::string)> callback) {
-  after(*loop, 1, [id, callback] {
+  after(*loop, 1, [id, callback = std::move(callback)] {
     if (id > 0) {
       callback(std::nullopt, "user " + std::to_string(id));
     } else {
@@ -45,7 +45,7 @@ void lookup_user(uv_loop_t* loop, int id,
 struct FakeBroker {
   int queries = 0;
   void query(const std::string& bucket, int id,
-             std::function<void(std::optional<common::Error>, common::Json)> callback) {
+             const std::function<void(std::optional<common::Error>, common::Json)>& callback) {
     ++queries;
     common::Json result;
     result.SetObject();
@@ -81,7 +81,7 @@ TEST_CASE("Q all: the first rejection in time wins, not the lowest index", "[pro
   std::string winner;
   double rejected_after = 0;
   common::all(inputs).then([](const std::vector<int>&) { FAIL("all() fulfilled"); },
-                           [&](std::exception_ptr e) {
+                           [&](const std::exception_ptr& e) {
                              winner = what(e);
                              rejected_after = ms_since(start);
                            });
@@ -127,7 +127,8 @@ TEST_CASE("Q all: void inputs give a Promise<void>; a tuple rejects on the first
   });
   std::string reason_seen;
   common::all(delay(t.loop, 20, 1), delay_reject<std::string>(t.loop, 5, "comments failed"))
-      .spread([](int, const std::string&) {}, [&](std::exception_ptr e) { reason_seen = what(e); });
+      .spread([](int, const std::string&) {},
+              [&](const std::exception_ptr& e) { reason_seen = what(e); });
   t.run();
   CHECK(all_void_done);
   CHECK(reason_seen == "comments failed");
@@ -146,7 +147,7 @@ TEST_CASE("Q spread: a vector becomes arguments, or is passed whole", "[promise]
   common::all(three).spread([&](const std::vector<int>& whole) { size = whole.size(); });
   common::all(three)
       .spread([](int, int) {})  // two parameters, three values
-      .fail([&](std::exception_ptr e) { mismatch = what(e); });
+      .fail([&](const std::exception_ptr& e) { mismatch = what(e); });
   t.run();
   CHECK(sum == 123);
   CHECK(size == 3);
@@ -162,11 +163,11 @@ TEST_CASE("Q spread: onRejected sees an element's rejection, not the handler's o
                                            common::rejected<int>(reason("element"))};
   common::all(with_rejection)
       .spread([](int, int) {},
-              [&](std::exception_ptr e) { seen.push_back("onRejected " + what(e)); });
+              [&](const std::exception_ptr& e) { seen.push_back("onRejected " + what(e)); });
   common::all(common::resolved(1), common::resolved(2))
       .spread([](int, int) { throw std::runtime_error("from the handler"); },
-              [&](std::exception_ptr e) { seen.push_back("onRejected " + what(e)); })
-      .fail([&](std::exception_ptr e) { seen.push_back("next " + what(e)); });
+              [&](const std::exception_ptr& e) { seen.push_back("onRejected " + what(e)); })
+      .fail([&](const std::exception_ptr& e) { seen.push_back("next " + what(e)); });
   t.run();
   CHECK(seen == std::vector<std::string>{"onRejected element", "next from the handler"});
   REQUIRE(t.loop.close() == 0);
@@ -182,7 +183,7 @@ TEST_CASE("Q fail: recovers with its result; a value passes through; gets common
       .fail([](const common::Error& e) { return e.code + ": " + e.message; })
       .then([&](const std::string& s) { seen.push_back(s); });
   common::resolved(std::string("value"))
-      .catch_([](std::exception_ptr) { return std::string("not called"); })
+      .catch_([](const std::exception_ptr&) { return std::string("not called"); })
       .then([&](const std::string& s) { seen.push_back(s); });
   t.run();
   CHECK(seen == std::vector<std::string>{"ENOTFOUND: no such user", "value"});
@@ -200,7 +201,7 @@ TEST_CASE("Q fin: runs on both outcomes and passes the original outcome on", "[p
         seen.push_back("fin 2");
         return 42;  // ignored
       })
-      .fail([&](std::exception_ptr e) {
+      .fail([&](const std::exception_ptr& e) {
         seen.push_back("reason " + what(e));
         return 0;
       });
@@ -225,7 +226,7 @@ TEST_CASE("Q fin: a promise returned by the callback delays the outcome", "[prom
       });
   common::rejected<int>(reason("orig reason"))
       .fin([loop] { return delay(*loop, 30, std::string("ignored")); })
-      .fail([&](std::exception_ptr e) {
+      .fail([&](const std::exception_ptr& e) {
         reason_seen = what(e);
         rejected_after = ms_since(start);
         return 0;
@@ -242,7 +243,7 @@ TEST_CASE("Q fin: a throw, or a rejected promise, from the callback replaces the
           "[promise][q]") {
   PromiseLoop t;
   std::vector<std::string> seen;
-  auto keep = [&](std::exception_ptr e) {
+  auto keep = [&](const std::exception_ptr& e) {
     seen.push_back(what(e));
     return 0;
   };
@@ -280,7 +281,7 @@ TEST_CASE("Q nfbind: the wrapped function is not called synchronously", "[promis
   PromiseLoop t;
   bool called = false;
   auto wrapped =
-      common::nfbind<int>([&](std::function<void(std::optional<common::Error>, int)> cb) {
+      common::nfbind<int>([&](const std::function<void(std::optional<common::Error>, int)>& cb) {
         called = true;
         cb(std::nullopt, 1);
       });
@@ -296,13 +297,13 @@ TEST_CASE("Q nfbind: the wrapped function is not called synchronously", "[promis
 TEST_CASE("Q nfbind: a synchronous throw inside becomes a rejection", "[promise][q]") {
   PromiseLoop t;
   auto throws =
-      common::nfbind<int>([](int, std::function<void(std::optional<common::Error>, int)>) {
+      common::nfbind<int>([](int, const std::function<void(std::optional<common::Error>, int)>&) {
         throw std::invalid_argument("bad query");
       });
   Promise<int> promise;
   REQUIRE_NOTHROW(promise = throws(1));  // not an exception out of the wrapper
   std::string seen;
-  promise.fail([&](std::exception_ptr e) {
+  promise.fail([&](const std::exception_ptr& e) {
     seen = what(e);
     return 0;
   });
@@ -316,23 +317,25 @@ TEST_CASE("Q nfbind: bound arguments, several values, no value, move-only values
   std::vector<std::string> seen;
   // nfbind(f, 10)(5) calls f(10, 5, callback).
   auto subtract = common::nfbind<int>(
-      [](int a, int b, std::function<void(std::optional<common::Error>, int)> cb) {
+      [](int a, int b, const std::function<void(std::optional<common::Error>, int)>& cb) {
         cb(std::nullopt, a - b);
       },
       10);
   subtract(5).then([&](int v) { seen.push_back("10-5=" + std::to_string(v)); });
   // (error, a, b) → tuple(a, b), which spread unpacks.
   auto pair = common::nfbind<int, std::string>(
-      [](std::function<void(std::exception_ptr, int, std::string)> cb) { cb(nullptr, 1, "one"); });
+      [](const std::function<void(std::exception_ptr, int, std::string)>& cb) {
+        cb(nullptr, 1, "one");
+      });
   pair().spread([&](int n, const std::string& s) { seen.push_back(std::to_string(n) + s); });
   // (error) alone → Promise<void>.
   auto nothing = common::nfbind<void>(
-      [](std::function<void(std::optional<common::Error>)> cb) { cb(std::nullopt); });
+      [](const std::function<void(std::optional<common::Error>)>& cb) { cb(std::nullopt); });
   nothing().then([&] { seen.push_back("void"); });
   // A member function with the object bound first; the value is a move-only common::Json.
   FakeBroker broker;
   auto query = common::nfbind(&FakeBroker::query, &broker);
-  query("posts", 3).then([&](common::Json json) { seen.push_back(common::to_json(json)); });
+  query("posts", 3).then([&](const common::Json& json) { seen.push_back(common::to_json(json)); });
   // partial (underscore's _.partial) with named value types.
   auto users = common::nfbind<common::Json>(common::partial(&FakeBroker::query, &broker, "users"));
   users(4).then([&](const common::Json& json) { seen.push_back(common::to_json(json)); });
@@ -356,12 +359,12 @@ TEST_CASE("Q partial: binds arguments from the left, like _.partial", "[promise]
 TEST_CASE("Q defer: one-shot, shared by copies, adopts a promise", "[promise][q]") {
   PromiseLoop t;
   std::vector<std::string> seen;
-  auto record = [&](Promise<int> p) {
+  auto record = [&](const Promise<int>& p) {
     p.then([&](int v) { seen.push_back(std::to_string(v)); },
-           [&](std::exception_ptr e) { seen.push_back(what(e)); });
+           [&](const std::exception_ptr& e) { seen.push_back(what(e)); });
   };
   Deferred<int> twice;
-  Deferred<int> copy = twice;
+  Deferred<int> copy = twice;  // NOLINT(performance-unnecessary-copy-initialization): tested
   twice.resolve(1);
   copy.resolve(2);
   copy.reject(reason("ignored"));
@@ -399,19 +402,19 @@ TEST_CASE("Q unhandled rejection: not reported when handled, chained off, or res
           "[promise][q]") {
   PromiseLoop t;
   auto before = common::unhandled_rejection_count();
-  common::rejected<int>(reason("handled")).fail([](std::exception_ptr) { return 0; });
+  common::rejected<int>(reason("handled")).fail([](const std::exception_ptr&) { return 0; });
   // Chaining off a rejection: only the chain's end could report, and it is handled.
   common::rejected<int>(reason("chained"))
       .then([](int v) { return v + 1; })
       .then([](int v) { return v + 1; })
-      .fail([](std::exception_ptr) { return 0; });
+      .fail([](const std::exception_ptr&) { return 0; });
   Deferred<int> resolve_then_reject;  // gh-252
   resolve_then_reject.resolve(1);
   resolve_then_reject.reject(reason("ignored"));
   // Handled later, from a timer, before the promise dies.
   auto handled_later = common::rejected<int>(reason("handled later"));
   after(t.loop, 5, [&] {
-    handled_later.fail([](std::exception_ptr) { return 0; });
+    handled_later.fail([](const std::exception_ptr&) { return 0; });
     handled_later = {};
   });
   t.run();
@@ -535,13 +538,13 @@ TEST_CASE("move-only values travel along a chain", "[promise][q]") {
   shared.then(
       [&](const std::unique_ptr<int>& p) { steps.push_back("read " + std::to_string(*p)); });
   shared.then([&](std::unique_ptr<int> p) { steps.push_back("took " + std::to_string(*p)); });
-  shared.then([](std::unique_ptr<int>) {}).fail([&](std::exception_ptr e) {
+  shared.then([](std::unique_ptr<int>) {}).fail([&](const std::exception_ptr& e) {
     steps.push_back(what(e));
   });
   // Adopting a value someone already took rejects the adopter (and does not stop the loop).
   Deferred<std::unique_ptr<int>> adopter;
   adopter.resolve(shared);
-  adopter.promise().fail([&](std::exception_ptr e) {
+  adopter.promise().fail([&](const std::exception_ptr& e) {
     steps.push_back("adopter: " + what(e));
     return std::unique_ptr<int>();
   });
@@ -559,7 +562,7 @@ TEST_CASE("Q spread: a tuple of move-only values from all(a, b) is moved into th
   auto query = common::nfbind(&FakeBroker::query, &broker);
   std::string seen;
   common::all(query("posts", 1), query("comments", 1))
-      .spread([&](common::Json posts, common::Json comments) {
+      .spread([&](const common::Json& posts, const common::Json& comments) {
         seen = common::to_json(posts) + common::to_json(comments);
       });
   t.run();
@@ -570,9 +573,9 @@ TEST_CASE("Q spread: a tuple of move-only values from all(a, b) is moved into th
 TEST_CASE("race: the first promise to settle decides, fulfilled or rejected", "[promise][q]") {
   PromiseLoop t;
   std::vector<std::string> seen;
-  auto keep = [&](Promise<std::string> p) {
+  auto keep = [&](const Promise<std::string>& p) {
     p.then([&](const std::string& v) { seen.push_back(v); },
-           [&](std::exception_ptr e) { seen.push_back("rejected " + what(e)); });
+           [&](const std::exception_ptr& e) { seen.push_back("rejected " + what(e)); });
   };
   keep(common::race(std::vector<Promise<std::string>>{delay<std::string>(t.loop, 30, "slow"),
                                                       delay<std::string>(t.loop, 5, "fast")}));
