@@ -3,13 +3,15 @@
 #
 #   bench/stages.sh [BUILD_DIR]        (default: build, the Release preset)
 #   DURATION=10 CONNECTIONS=32 WORKERS=2 SLOW_RUNS=10 ROUTES='sync brew async promise' \
-#   PARTS='1 2' bench/stages.sh
+#   PARTS='1 2' RUNS=1 bench/stages.sh
 #
 # Part 1, pure overhead: each route with workers at --latency 0 (both sides quiet, no access log,
 # the same number of workers), under `wrk -t1 -cCONNECTIONS -dDURATION` after a 2 s warm-up, user
 # ids 1..100 in turn (bench/stages.lua). Reports req/s, p50/p99 latency, requests per CPU-second of
 # ALL server processes (server + workers: utime+stime from /proc, sampled around the run), and
-# peak RSS (sum of VmHWM of server + workers).
+# peak RSS (sum of VmHWM of server + workers). With RUNS=N each side runs N times, C++ and Express
+# alternating, and the run with the most req/s is kept for each: on a shared machine one burst of
+# someone else's work can halve a single run.
 # Part 2, the shape: workers at --latency 100 --block sleep; SLOW_RUNS sequential requests per
 # route, median (and minimum) time, against 3 slots (/sync) and 2 slots (the others): 300/200 ms,
 # within 2 % + 1 ms.
@@ -23,6 +25,7 @@ duration=${DURATION:-10}
 connections=${CONNECTIONS:-32}
 workers=${WORKERS:-2}
 slow_runs=${SLOW_RUNS:-10}
+runs=${RUNS:-1}
 slow_ms=100
 hz=$(getconf CLK_TCK)
 
@@ -174,11 +177,20 @@ load() {
       (cpu > 0 ? v["requests"] / cpu : 0), cpu, rss, v["non2xx"], v["errors"] }'
 }
 
+# best_line A B: of two result lines of load(), the one with more requests per second.
+best_line() {
+  if [[ -z $1 ]] || awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { exit !(b > a) }'; then
+    echo "$2"
+  else
+    echo "$1"
+  fi
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 
-echo "Stages 02-05 against Express: $workers workers, wrk -t1 -c$connections -d${duration}s," \
+echo "Stages 02-05 against Express: $workers workers, wrk -t1 -c$connections -d${duration}s, best of $runs," \
   "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at start"
 part1() {
   echo
@@ -188,9 +200,13 @@ part1() {
   declare -A result
   for route in "${routes[@]}"; do
     cpp_command "$route" --latency 0
-    result[$route,cpp]=$(load "$route" "${stage_of[$route]}" "${cmd[@]}")
-    result[$route,node]=$(load "$route" "express /$route" node bench/node/express-app.js 0 \
-      --workers "$workers" --latency 0 --quiet)
+    for ((run = 1; run <= runs; run++)); do  # alternating, so a burst of load hurts both alike
+      result[$route,cpp]=$(best_line "${result[$route,cpp]:-}" \
+        "$(load "$route" "${stage_of[$route]}" "${cmd[@]}")")
+      result[$route,node]=$(best_line "${result[$route,node]:-}" \
+        "$(load "$route" "express /$route" node bench/node/express-app.js 0 \
+          --workers "$workers" --latency 0 --quiet)")
+    done
     for side in cpp node; do
       read -r rps p50 p99 per_cpu cpu rss non2xx errors <<<"${result[$route,$side]}"
       side_name=C++

@@ -127,7 +127,10 @@ std::unordered_map<int64_t, std::string> group_by(const Value& entries, const ch
       if (!json.empty()) json += ',';
       json += common::to_json(*entry);
     }
-    if (!bare) json = '[' + json + ']';
+    if (!bare) {
+      json.insert(json.begin(), '[');
+      json += ']';
+    }
     serialised.emplace(owner, std::move(json));
   }
   return serialised;

@@ -1,8 +1,9 @@
 #include "common/http_conditional.h"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cstdio>
-#include <cstring>
 
 namespace common::http {
 namespace {
@@ -11,24 +12,69 @@ constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
 constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-int month_index(const char* name) {
-  for (int i = 0; i < 12; ++i)
-    if (std::strcmp(name, kMonths[i]) == 0) return i;
-  return -1;
-}
+struct DateFields {
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;  // month: 0–11
+};
 
-std::optional<std::time_t> to_time(int year, const char* month, int day, int hour, int minute,
-                                   int second) {
-  int mon = month_index(month);
-  if (mon < 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 || year < 1970)
+// Reads a date field by field; each step consumes what it expects, or fails and the date is
+// refused. (sscanf would do, but cannot tell a number that overflows from a good one.)
+class DateScanner {
+ public:
+  explicit DateScanner(std::string_view text) : rest_(text) {}
+
+  bool literal(std::string_view expected) {
+    if (!rest_.starts_with(expected)) return false;
+    rest_.remove_prefix(expected.size());
+    return true;
+  }
+  bool optional(std::string_view expected) {
+    literal(expected);
+    return true;
+  }
+  bool letters(size_t min, size_t max) {
+    size_t n = 0;
+    while (n < rest_.size() && n <= max && std::isalpha(static_cast<unsigned char>(rest_[n]))) ++n;
+    if (n < min || n > max) return false;
+    rest_.remove_prefix(n);
+    return true;
+  }
+  bool number(size_t min_digits, size_t max_digits, int& value) {
+    size_t n = 0;
+    while (n < rest_.size() && n <= max_digits && rest_[n] >= '0' && rest_[n] <= '9') ++n;
+    if (n < min_digits || n > max_digits) return false;
+    std::from_chars(rest_.data(), rest_.data() + n, value);  // at most 4 digits: cannot fail
+    rest_.remove_prefix(n);
+    return true;
+  }
+  bool month(int& index) {
+    for (int i = 0; i < 12; ++i) {
+      if (literal(kMonths[i])) {
+        index = i;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool clock(DateFields& f) {  // "08:49:37"
+    return number(2, 2, f.hour) && literal(":") && number(2, 2, f.minute) && literal(":") &&
+           number(2, 2, f.second);
+  }
+  [[nodiscard]] bool done() const { return rest_.empty(); }
+
+ private:
+  std::string_view rest_;
+};
+
+std::optional<std::time_t> to_time(const DateFields& f) {
+  if (f.day < 1 || f.day > 31 || f.hour > 23 || f.minute > 59 || f.second > 60 || f.year < 1970)
     return std::nullopt;
   std::tm tm{};
-  tm.tm_year = year - 1900;
-  tm.tm_mon = mon;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
+  tm.tm_year = f.year - 1900;
+  tm.tm_mon = f.month;
+  tm.tm_mday = f.day;
+  tm.tm_hour = f.hour;
+  tm.tm_min = f.minute;
+  tm.tm_sec = f.second;
   return timegm(&tm);
 }
 
@@ -77,24 +123,29 @@ std::string format_http_date(std::time_t when) {
 std::optional<std::time_t> parse_http_date(std::string_view text) {
   text = trim(text);
   if (text.empty() || text.size() > 64) return std::nullopt;  // most requests send none
-  const std::string copy(text);                               // sscanf wants a terminated string
-  char weekday[16] = {}, month[4] = {}, zone[4] = {};
-  int day = 0, year = 0, hour = 0, minute = 0, second = 0, used = 0;
+  DateFields f;
   // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-  if (std::sscanf(copy.c_str(), "%3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d %3[A-Z]%n", weekday,
-                  &day, month, &year, &hour, &minute, &second, zone, &used) == 8 &&
-      used == static_cast<int>(copy.size()) && std::strcmp(zone, "GMT") == 0)
-    return to_time(year, month, day, hour, minute, second);
+  DateScanner imf(text);
+  if (imf.letters(3, 3) && imf.literal(", ") && imf.number(1, 2, f.day) && imf.literal(" ") &&
+      imf.month(f.month) && imf.literal(" ") && imf.number(4, 4, f.year) && imf.literal(" ") &&
+      imf.clock(f) && imf.literal(" GMT") && imf.done())
+    return to_time(f);
   // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: 70–99 are 19xx)
-  if (std::sscanf(copy.c_str(), "%15[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d %3[A-Z]%n", weekday,
-                  &day, month, &year, &hour, &minute, &second, zone, &used) == 8 &&
-      used == static_cast<int>(copy.size()) && std::strcmp(zone, "GMT") == 0)
-    return to_time(year < 70 ? 2000 + year : 1900 + year, month, day, hour, minute, second);
-  // asctime: "Sun Nov  6 08:49:37 1994"
-  if (std::sscanf(copy.c_str(), "%3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", weekday, month, &day,
-                  &hour, &minute, &second, &year, &used) == 7 &&
-      used == static_cast<int>(copy.size()))
-    return to_time(year, month, day, hour, minute, second);
+  DateScanner rfc850(text);
+  if (rfc850.letters(6, 9) && rfc850.literal(", ") && rfc850.number(1, 2, f.day) &&
+      rfc850.literal("-") && rfc850.month(f.month) && rfc850.literal("-") &&
+      rfc850.number(2, 2, f.year) && rfc850.literal(" ") && rfc850.clock(f) &&
+      rfc850.literal(" GMT") && rfc850.done()) {
+    f.year += f.year < 70 ? 2000 : 1900;
+    return to_time(f);
+  }
+  // asctime: "Sun Nov  6 08:49:37 1994" (a one-digit day is padded with a space)
+  DateScanner asctime(text);
+  if (asctime.letters(3, 3) && asctime.literal(" ") && asctime.month(f.month) &&
+      asctime.literal(" ") && asctime.optional(" ") && asctime.number(1, 2, f.day) &&
+      asctime.literal(" ") && asctime.clock(f) && asctime.literal(" ") &&
+      asctime.number(4, 4, f.year) && asctime.done())
+    return to_time(f);
   return std::nullopt;
 }
 

@@ -21,8 +21,8 @@
 namespace common::http {
 namespace {
 
-constexpr uint64_t kBurst = 1024 * 1024;  // bytes sent per turn of the loop, at most
-constexpr uint64_t kChunk = 16 * 1024;    // the piece queued as a plain write
+constexpr uint64_t kBurst = uint64_t{1024} * 1024;  // bytes sent per turn of the loop, at most
+constexpr uint64_t kChunk = uint64_t{16} * 1024;    // the piece queued as a plain write
 
 int fileno_of(uv_tcp_t& tcp) {
   uv_os_fd_t fd = -1;

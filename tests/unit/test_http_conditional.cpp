@@ -35,11 +35,15 @@ TEST_CASE("HTTP dates: the three formats, and rubbish refused", "[conditional]")
   CHECK(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == kNov1994);
   CHECK(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT") == kNov1994);
   CHECK(parse_http_date("Sun Nov  6 08:49:37 1994") == kNov1994);
+  CHECK(parse_http_date("Sun, 6 Nov 1994 08:49:37 GMT") == kNov1994);  // a lenient day
+  CHECK(parse_http_date("Wed Nov 16 08:49:37 1994") == kNov1994 + std::time_t{10} * 86400);
   CHECK(format_http_date(kNov1994) == "Sun, 06 Nov 1994 08:49:37 GMT");
   for (std::string_view bad :
        {"", "yesterday", "Sun, 06 Nov 1994 08:49:37 CET", "Sun, 06 Foo 1994 08:49:37 GMT",
         "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
-        "Sun, 06 Nov 1994 08:49:37 GMT x", "1994-11-06T08:49:37Z"}) {
+        "Sun, 06 Nov 1994 08:49:37 GMT x", "1994-11-06T08:49:37Z", "Sun, 06 Nov 19940 08:49:37 GMT",
+        "Sun, 006 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:99999999999 GMT",
+        "Sun, +6 Nov 1994 08:49:37 GMT"}) {
     INFO(bad);
     CHECK_FALSE(parse_http_date(bad).has_value());
   }
