@@ -14,6 +14,7 @@
 //  - 2.2.1's "non-function" values (numbers, objects): the type system rejects them at compile
 //    time; what is left is "no handler" (nullptr, a null function pointer, an empty
 //    std::function), tested under 2.2.1.
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -32,70 +33,198 @@ namespace {
 
 constexpr std::uint64_t kEventually = 20;  // ms; the suite uses 50
 
-// Runs `attach(t, promise)` against a promise fulfilled with `value` already, immediately after
-// attach returns, and eventually (from a timer); then runs the loop and calls the returned check.
-template <typename T, typename Attach>
-void with_fulfilled(T value, Attach attach) {
-  SECTION("already-fulfilled") {
-    PromiseLoop t;
-    auto check = attach(t, common::resolved(value));
-    t.run();
-    check();
-    REQUIRE(t.loop.close() == 0);
+// One way a promise of T settles, so that a case written once runs in both directions where the
+// spec says the same of onFulfilled and onRejected: fulfilled with `value`, or rejected with
+// `error`. `state` names the direction in section names ("already-fulfilled", ...).
+template <typename T>
+struct Fulfilment {
+  using Value = T;
+  T value;
+  static constexpr const char* state = "fulfilled";
+
+  [[nodiscard]] Promise<T> settled() const { return common::resolved(value); }
+  void settle(const Deferred<T>& deferred) const { deferred.resolve(value); }
+  // Attaches `handler` (called without arguments) as onFulfilled. The empty onRejected keeps a
+  // promise that is rejected instead from being reported as unhandled.
+  template <typename Handler>
+  void on_settled(const Promise<T>& promise, Handler handler) const {
+    promise.then([handler](const T&) { handler(); }, [](const std::exception_ptr&) {});
   }
-  SECTION("immediately-fulfilled") {
+};
+
+template <typename T>
+struct Rejection {
+  using Value = T;
+  std::exception_ptr error;
+  static constexpr const char* state = "rejected";
+
+  [[nodiscard]] Promise<T> settled() const { return common::rejected<T>(error); }
+  void settle(const Deferred<T>& deferred) const { deferred.reject(error); }
+  // Attaches `handler` (called without arguments) as onRejected.
+  template <typename Handler>
+  void on_settled(const Promise<T>& promise, Handler handler) const {
+    promise.fail([handler](const std::exception_ptr&) {
+      handler();
+      return T{};
+    });
+  }
+};
+
+// Runs the loop, then the check `attach` returned, and asserts nothing was left behind.
+template <typename Check>
+void run_and_check(PromiseLoop& t, const Check& check) {
+  t.run();
+  check();
+  REQUIRE(t.loop.close() == 0);
+}
+
+// Runs `attach(t, promise)` against a promise that settles as `outcome` already, immediately
+// after attach returns, and eventually (from a timer); then runs the loop and calls the returned
+// check.
+template <typename Outcome, typename Attach>
+void in_three_timings(const Outcome& outcome, Attach attach) {
+  using T = typename Outcome::Value;
+  const std::string state = Outcome::state;
+  SECTION("already-" + state) {
+    PromiseLoop t;
+    auto check = attach(t, outcome.settled());
+    run_and_check(t, check);
+  }
+  SECTION("immediately-" + state) {
     PromiseLoop t;
     Deferred<T> deferred;
     auto check = attach(t, deferred.promise());
-    deferred.resolve(value);
-    t.run();
-    check();
-    REQUIRE(t.loop.close() == 0);
+    outcome.settle(deferred);
+    run_and_check(t, check);
   }
-  SECTION("eventually-fulfilled") {
+  SECTION("eventually-" + state) {
     PromiseLoop t;
     Deferred<T> deferred;
     auto check = attach(t, deferred.promise());
-    after(t.loop, kEventually, [deferred, value] { deferred.resolve(value); });
-    t.run();
-    check();
-    REQUIRE(t.loop.close() == 0);
+    after(t.loop, kEventually, [deferred, outcome] { outcome.settle(deferred); });
+    run_and_check(t, check);
   }
 }
 
-// The same three timings for a promise of T rejected with `error`.
+template <typename T, typename Attach>
+void with_fulfilled(T value, Attach attach) {
+  in_three_timings(Fulfilment<T>{std::move(value)}, std::move(attach));
+}
+
 template <typename T, typename Attach>
 void with_rejected(std::exception_ptr error, Attach attach) {
-  SECTION("already-rejected") {
-    PromiseLoop t;
-    auto check = attach(t, common::rejected<T>(error));
-    t.run();
-    check();
-    REQUIRE(t.loop.close() == 0);
-  }
-  SECTION("immediately-rejected") {
-    PromiseLoop t;
-    Deferred<T> deferred;
-    auto check = attach(t, deferred.promise());
-    deferred.reject(error);
-    t.run();
-    check();
-    REQUIRE(t.loop.close() == 0);
-  }
-  SECTION("eventually-rejected") {
-    PromiseLoop t;
-    Deferred<T> deferred;
-    auto check = attach(t, deferred.promise());
-    after(t.loop, kEventually, [deferred, error] { deferred.reject(error); });
-    t.run();
-    check();
-    REQUIRE(t.loop.close() == 0);
-  }
+  in_three_timings(Rejection<T>{std::move(error)}, std::move(attach));
 }
 
 struct Sentinel {
   int id = 0;
 };
+
+// The state of `promise` as a word, to compare with an outcome's state.
+template <typename T>
+std::string state_of(const Promise<T>& promise) {
+  if (promise.is_fulfilled()) return "fulfilled";
+  return promise.is_rejected() ? "rejected" : "pending";
+}
+
+// 2.1.2.1 and 2.1.3.1: a promise settled as `first` ignores `second`, offered synchronously right
+// after and again from a timer: it keeps its state, and only first's handler runs, once.
+template <typename First, typename Second>
+void stays_settled(const First& first, const Second& second) {
+  PromiseLoop t;
+  Deferred<int> deferred;
+  std::map<std::string, int> calls;
+  first.on_settled(deferred.promise(), [&] { ++calls[First::state]; });
+  second.on_settled(deferred.promise(), [&] { ++calls[Second::state]; });
+  first.settle(deferred);
+  second.settle(deferred);                                            // synchronously after
+  after(t.loop, 5, [deferred, second] { second.settle(deferred); });  // and later
+  t.run();
+  CHECK(state_of(deferred.promise()) == First::state);
+  CHECK(calls == std::map<std::string, int>{{First::state, 1}});
+  REQUIRE(t.loop.close() == 0);
+}
+
+// 2.2.2.2 and 2.2.3.2: the handler for `outcome` waits for it, and never runs while the promise
+// stays pending or when it settles as `other` instead.
+template <typename Outcome, typename Other>
+void not_called_before_settling(const Outcome& outcome, const Other& other) {
+  const std::string state = Outcome::state;
+  SECTION(state + " after a delay") {
+    PromiseLoop t;
+    Deferred<int> deferred;
+    bool settled = false;
+    bool called = false;
+    outcome.on_settled(deferred.promise(), [&] {
+      CHECK(settled);
+      called = true;
+    });
+    after(t.loop, 10, [&, deferred] {
+      settled = true;
+      outcome.settle(deferred);
+    });
+    t.run();
+    CHECK(called);
+    REQUIRE(t.loop.close() == 0);
+  }
+  SECTION("never " + state) {
+    PromiseLoop t;
+    Deferred<int> deferred;
+    bool called = false;
+    outcome.on_settled(deferred.promise(), [&] { called = true; });
+    after(t.loop, 30, [] {});
+    t.run();  // returns once the timer is done: a pending promise does not keep the loop alive
+    CHECK_FALSE(called);
+    REQUIRE(t.loop.close() == 0);
+  }
+  SECTION(std::string(Other::state) + " instead") {
+    PromiseLoop t;
+    Deferred<int> deferred;
+    bool called = false;
+    outcome.on_settled(deferred.promise(), [&] { called = true; });
+    other.settle(deferred);
+    t.run();
+    CHECK_FALSE(called);
+    REQUIRE(t.loop.close() == 0);
+  }
+}
+
+// 2.2.4: the handler for `outcome` is not called before then returns, in the three timings.
+template <typename Outcome>
+void not_called_before_then_returns(const Outcome& outcome) {
+  using T = typename Outcome::Value;
+  in_three_timings(outcome, [outcome](PromiseLoop&, const Promise<T>& promise) {
+    auto then_has_returned = std::make_shared<bool>(false);
+    auto called = std::make_shared<bool>(false);
+    outcome.on_settled(promise, [=] {
+      CHECK(*then_has_returned);
+      *called = true;
+    });
+    *then_has_returned = true;
+    return [called] { CHECK(*called); };
+  });
+}
+
+// 2.2.4, clean stack: a promise settled from a timer callback runs its handler only after that
+// callback has returned.
+template <typename Outcome>
+void settled_asynchronously(const Outcome& outcome) {
+  PromiseLoop t;
+  Deferred<int> deferred;
+  bool first_stack_finished = false;
+  bool called = false;
+  after(t.loop, 0, [&, deferred] {
+    outcome.settle(deferred);
+    first_stack_finished = true;
+  });
+  outcome.on_settled(deferred.promise(), [&] {
+    CHECK(first_stack_finished);
+    called = true;
+  });
+  t.run();
+  CHECK(called);
+  REQUIRE(t.loop.close() == 0);
+}
 
 }  // namespace
 
@@ -118,20 +247,7 @@ TEST_CASE("2.1.1.1: a pending promise may become fulfilled or rejected", "[promi
 
 TEST_CASE("2.1.2.1: a fulfilled promise never becomes rejected or pending again",
           "[promise][aplus]") {
-  PromiseLoop t;
-  Deferred<int> deferred;
-  int fulfilled = 0;
-  int rejected = 0;
-  deferred.promise().then([&](int) { ++fulfilled; },
-                          [&](const std::exception_ptr&) { ++rejected; });
-  deferred.resolve(1);
-  deferred.reject(reason("too late"));  // synchronously after
-  after(t.loop, 5, [deferred] { deferred.reject(reason("much too late")); });  // and later
-  t.run();
-  CHECK(deferred.promise().is_fulfilled());
-  CHECK(fulfilled == 1);
-  CHECK(rejected == 0);
-  REQUIRE(t.loop.close() == 0);
+  stays_settled(Fulfilment<int>{1}, Rejection<int>{reason("too late")});
 }
 
 TEST_CASE("2.1.2.2: a fulfilled promise's value never changes", "[promise][aplus]") {
@@ -158,20 +274,7 @@ TEST_CASE("2.1.2.2: a fulfilled promise's value never changes", "[promise][aplus
 
 TEST_CASE("2.1.3.1: a rejected promise never becomes fulfilled or pending again",
           "[promise][aplus]") {
-  PromiseLoop t;
-  Deferred<int> deferred;
-  int fulfilled = 0;
-  int rejected = 0;
-  deferred.promise().then([&](int) { ++fulfilled; },
-                          [&](const std::exception_ptr&) { ++rejected; });
-  deferred.reject(reason("no"));
-  deferred.resolve(1);
-  after(t.loop, 5, [deferred] { deferred.resolve(2); });
-  t.run();
-  CHECK(deferred.promise().is_rejected());
-  CHECK(fulfilled == 0);
-  CHECK(rejected == 1);
-  REQUIRE(t.loop.close() == 0);
+  stays_settled(Rejection<int>{reason("no")}, Fulfilment<int>{1});
 }
 
 TEST_CASE("2.1.3.2: a rejected promise's reason never changes", "[promise][aplus]") {
@@ -250,43 +353,7 @@ TEST_CASE("2.2.2.1: onFulfilled is called after fulfilment, with the value as it
 
 TEST_CASE("2.2.2.2: onFulfilled is not called before fulfilment, nor ever if it never comes",
           "[promise][aplus]") {
-  SECTION("fulfilled after a delay") {
-    PromiseLoop t;
-    Deferred<int> deferred;
-    bool resolved = false;
-    bool called = false;
-    deferred.promise().then([&](int) {
-      CHECK(resolved);
-      called = true;
-    });
-    after(t.loop, 10, [&, deferred] {
-      resolved = true;
-      deferred.resolve(1);
-    });
-    t.run();
-    CHECK(called);
-    REQUIRE(t.loop.close() == 0);
-  }
-  SECTION("never fulfilled") {
-    PromiseLoop t;
-    Deferred<int> deferred;
-    bool called = false;
-    deferred.promise().then([&](int) { called = true; });
-    after(t.loop, 30, [] {});
-    t.run();  // returns once the timer is done: a pending promise does not keep the loop alive
-    CHECK_FALSE(called);
-    REQUIRE(t.loop.close() == 0);
-  }
-  SECTION("rejected instead") {
-    PromiseLoop t;
-    Deferred<int> deferred;
-    bool called = false;
-    deferred.promise().then([&](int) { called = true; }, [](const std::exception_ptr&) {});
-    deferred.reject(reason("no"));
-    t.run();
-    CHECK_FALSE(called);
-    REQUIRE(t.loop.close() == 0);
-  }
+  not_called_before_settling(Fulfilment<int>{1}, Rejection<int>{reason("no")});
 }
 
 TEST_CASE("2.2.2.3: onFulfilled is called at most once", "[promise][aplus]") {
@@ -345,50 +412,7 @@ TEST_CASE("2.2.3.1: onRejected is called after rejection, with the reason as its
 
 TEST_CASE("2.2.3.2: onRejected is not called before rejection, nor ever if it never comes",
           "[promise][aplus]") {
-  SECTION("rejected after a delay") {
-    PromiseLoop t;
-    Deferred<int> deferred;
-    bool rejected = false;
-    bool called = false;
-    deferred.promise().fail([&](const std::exception_ptr&) {
-      CHECK(rejected);
-      called = true;
-      return 0;
-    });
-    after(t.loop, 10, [&, deferred] {
-      rejected = true;
-      deferred.reject(reason("late"));
-    });
-    t.run();
-    CHECK(called);
-    REQUIRE(t.loop.close() == 0);
-  }
-  SECTION("never rejected") {
-    PromiseLoop t;
-    Deferred<int> deferred;
-    bool called = false;
-    deferred.promise().fail([&](const std::exception_ptr&) {
-      called = true;
-      return 0;
-    });
-    after(t.loop, 30, [] {});
-    t.run();
-    CHECK_FALSE(called);
-    REQUIRE(t.loop.close() == 0);
-  }
-  SECTION("fulfilled instead") {
-    PromiseLoop t;
-    Deferred<int> deferred;
-    bool called = false;
-    deferred.promise().fail([&](const std::exception_ptr&) {
-      called = true;
-      return 0;
-    });
-    deferred.resolve(1);
-    t.run();
-    CHECK_FALSE(called);
-    REQUIRE(t.loop.close() == 0);
-  }
+  not_called_before_settling(Rejection<int>{reason("late")}, Fulfilment<int>{1});
 }
 
 TEST_CASE("2.2.3.3: onRejected is called at most once", "[promise][aplus]") {
@@ -416,30 +440,11 @@ TEST_CASE("2.2.3.3: onRejected is called at most once", "[promise][aplus]") {
 
 // 2.2.4: the cases of promises-aplus-tests' 2.2.4.js, including the four "clean-stack" ones.
 TEST_CASE("2.2.4: onFulfilled is not called before then returns", "[promise][aplus]") {
-  with_fulfilled(1, [](PromiseLoop&, const Promise<int>& promise) {
-    auto then_has_returned = std::make_shared<bool>(false);
-    auto called = std::make_shared<bool>(false);
-    promise.then([=](int) {
-      CHECK(*then_has_returned);
-      *called = true;
-    });
-    *then_has_returned = true;
-    return [called] { CHECK(*called); };
-  });
+  not_called_before_then_returns(Fulfilment<int>{1});
 }
 
 TEST_CASE("2.2.4: onRejected is not called before then returns", "[promise][aplus]") {
-  with_rejected<int>(reason("r"), [](PromiseLoop&, const Promise<int>& promise) {
-    auto then_has_returned = std::make_shared<bool>(false);
-    auto called = std::make_shared<bool>(false);
-    promise.then(nullptr, [=](const std::exception_ptr&) {
-      CHECK(*then_has_returned);
-      *called = true;
-      return 0;
-    });
-    *then_has_returned = true;
-    return [called] { CHECK(*called); };
-  });
+  not_called_before_then_returns(Rejection<int>{reason("r")});
 }
 
 TEST_CASE("2.2.4: clean stack: onFulfilled added immediately before fulfilment",
@@ -506,21 +511,7 @@ TEST_CASE("2.2.4: clean stack: onFulfilled added inside an onRejected", "[promis
 }
 
 TEST_CASE("2.2.4: clean stack: the promise is fulfilled asynchronously", "[promise][aplus]") {
-  PromiseLoop t;
-  Deferred<int> deferred;
-  bool first_stack_finished = false;
-  bool called = false;
-  after(t.loop, 0, [&, deferred] {
-    deferred.resolve(1);
-    first_stack_finished = true;
-  });
-  deferred.promise().then([&](int) {
-    CHECK(first_stack_finished);
-    called = true;
-  });
-  t.run();
-  CHECK(called);
-  REQUIRE(t.loop.close() == 0);
+  settled_asynchronously(Fulfilment<int>{1});
 }
 
 TEST_CASE("2.2.4: clean stack: onRejected added immediately before and after rejection",
@@ -574,22 +565,7 @@ TEST_CASE("2.2.4: clean stack: onRejected added inside an onFulfilled or onRejec
 }
 
 TEST_CASE("2.2.4: clean stack: the promise is rejected asynchronously", "[promise][aplus]") {
-  PromiseLoop t;
-  Deferred<int> deferred;
-  bool first_stack_finished = false;
-  bool called = false;
-  after(t.loop, 0, [&, deferred] {
-    deferred.reject(reason("r"));
-    first_stack_finished = true;
-  });
-  deferred.promise().fail([&](const std::exception_ptr&) {
-    CHECK(first_stack_finished);
-    called = true;
-    return 0;
-  });
-  t.run();
-  CHECK(called);
-  REQUIRE(t.loop.close() == 0);
+  settled_asynchronously(Rejection<int>{reason("r")});
 }
 
 TEST_CASE("2.2.6.1: onFulfilled handlers run in the order their then calls were made",
