@@ -216,4 +216,58 @@ inline std::string ms(double value) {
   return text;
 }
 
+// A span as "start–end" in milliseconds, for messages about a timeline.
+inline std::string during(const Span& span) {
+  return ms(span.start) + "–" + ms(span.end);
+}
+
+// ---------------------------------------------------------------- questions several checks ask
+
+// What a traced answer for user 1 must hold besides the usual user, posts and comments.
+struct TracedExpectation {
+  bool likes = false;                // user 1's likes (likes_of_user_one_answered)
+  std::vector<std::string> queries;  // the buckets ?trace=1 must list
+  std::string missing;               // what to say when one of them is not listed
+};
+
+// The three queries every stage makes, before an exercise adds any.
+inline const TracedExpectation kThreeQueriesTraced{
+    false,
+    {"users", "posts", "comments"},
+    "?trace=1 still lists the users, posts and comments queries"};
+
+// The likes exercises: likes in the answer, and the likes query next to posts and comments.
+inline const TracedExpectation kLikesTraced{
+    true,
+    {"posts", "comments", "likes"},
+    "?trace=1 lists the posts, comments and likes queries (use answer.record)"};
+
+// GET {route}/1?trace=1 and checks it against `expected`. Returns the answer for the timeline
+// checks, or nothing once it has said what is missing (the timeline cannot be judged then).
+inline std::optional<Answer> user_one_traced(int port, const std::string& route,
+                                             const TracedExpectation& expected) {
+  Answer answer = get(port, route + "/1?trace=1");
+  if (!user_one_answered(answer)) return std::nullopt;
+  if (expected.likes) likes_of_user_one_answered(answer);
+  bool listed = std::all_of(expected.queries.begin(), expected.queries.end(),
+                            [&](const std::string& query) { return answer.traced(query); });
+  if (!need(listed, expected.missing)) return std::nullopt;
+  return answer;
+}
+
+// User 3's only post has no likes: GET {route}/3 answers "likes":[].
+inline void no_likes_answered(int port, const std::string& route) {
+  Answer none = get(port, route + "/3");
+  need(none.status() == 200 && none.has("likes") && none["likes"].IsArray() &&
+           none["likes"].Size() == 0,
+       "a user whose posts have no likes gets \"likes\":[] (got " + none.text() + ")");
+}
+
+// A query that a worker started with --fail fails makes the request answer 502 with the worker's
+// message; `what` says so when it does not.
+inline void failed_on_purpose(const Answer& failed, const std::string& what) {
+  need(failed.status() == 502 && failed.error().find("failing on purpose") != std::string::npos,
+       what + " (got " + failed.text() + ")");
+}
+
 }  // namespace exercise

@@ -7,22 +7,18 @@ using namespace exercise;
 TEST_CASE("02-concurrent: posts and comments run at the same time", "[ex:02-concurrent]") {
   run_check([] {
     auto server = start_stage("02-sync-callbacks");
-    Answer answer = get(server.port(), "/sync/1?trace=1");
-    if (!user_one_answered(answer)) return;
-    if (!need(answer.traced("users") && answer.traced("posts") && answer.traced("comments"),
-              "?trace=1 still lists the users, posts and comments queries"))
-      return;
-    const Span& users = answer.trace.at("users");
-    const Span& posts = answer.trace.at("posts");
-    const Span& comments = answer.trace.at("comments");
+    auto answer = user_one_traced(server.port(), "/sync", kThreeQueriesTraced);
+    if (!answer) return;
+    const Span& users = answer->trace.at("users");
+    const Span& posts = answer->trace.at("posts");
+    const Span& comments = answer->trace.at("comments");
     need(posts.start >= users.end && comments.start >= users.end,
          "posts and comments start after the user has arrived (they need its id)");
     need(overlap(posts, comments), "posts and comments run at the same time (trace: posts " +
-                                       ms(posts.start) + "–" + ms(posts.end) + ", comments " +
-                                       ms(comments.start) + "–" + ms(comments.end) + ")");
+                                       during(posts) + ", comments " + during(comments) + ")");
     // Two slots are 2.0 × the latency; the margin is for a busy machine.
-    need(answer.traced_ms() < 2.9 * kLatencyMs,
-         "the three queries take two slots, not three (took " + ms(answer.traced_ms()) + " with " +
+    need(answer->traced_ms() < 2.9 * kLatencyMs,
+         "the three queries take two slots, not three (took " + ms(answer->traced_ms()) + " with " +
              ms(kLatencyMs) + " per query)");
 
     need(get(server.port(), "/sync/4242").status() == 404, "an unknown user still answers 404");
@@ -31,10 +27,8 @@ TEST_CASE("02-concurrent: posts and comments run at the same time", "[ex:02-conc
   run_check([] {
     // comments fails while posts is still running: one 502, and nothing breaks when posts arrives.
     auto server = start_stage("02-sync-callbacks", {"--worker", worker_with("--fail comments")});
-    Answer failed = get(server.port(), "/sync/1");
-    need(failed.status() == 502 && failed.error().find("failing on purpose") != std::string::npos,
-         "a failing comments query answers 502 with the worker's message (got " + failed.text() +
-             ")");
+    failed_on_purpose(get(server.port(), "/sync/1"),
+                      "a failing comments query answers 502 with the worker's message");
     Answer again = get(server.port(), "/sync/3");
     need(again.status() == 502, "the server goes on answering after a failure");
     need(server.running(), "the server survives the late posts result of a failed request");
