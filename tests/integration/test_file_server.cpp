@@ -111,6 +111,11 @@ HttpResponse exchange(int port, std::string_view target, std::string_view extra 
 
 using test_support::eventually;
 
+// "STATUS body": one CHECK compares both, and a failure shows both.
+std::string status_and_body(const HttpResponse& res) {
+  return std::to_string(res.status) + " " + res.body;
+}
+
 // The descriptor count once closes in flight (lingering sockets, files) have happened.
 int settled_fd_count(pid_t pid) {
   int last = test_support::count_open_fds(pid);
@@ -130,11 +135,29 @@ struct NoSendfile {
   ~NoSendfile() { unsetenv("FILE_SERVER_NO_SENDFILE"); }
 };
 
-}  // namespace
+// Runs `body(server)` twice, each time against a fresh --quiet server for `site`: once sending
+// files with sendfile, once with plain reads.
+template <typename Body>
+void with_sendfile_and_reads(const Site& site, const Body& body) {
+  for (bool sendfile : {true, false}) {
+    INFO((sendfile ? "sendfile" : "reads"));
+    std::optional<NoSendfile> reads;
+    if (!sendfile) reads.emplace();
+    ServerProcess server = site.start({"--quiet"});
+    body(server);
+  }
+}
 
-TEST_CASE("announces its URL, serves / and index.html, exits 0 on SIGTERM", "[file_server]") {
+// The default site and a server for it: what most tests start with.
+struct SiteServer {
   Site site;
   ServerProcess server = site.start();
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(SiteServer, "announces its URL, serves / and index.html, exits 0 on SIGTERM",
+                 "[file_server]") {
   CHECK(server.first_line() ==
         "file server running at http://127.0.0.1:" + std::to_string(server.port()) + "/");
   for (std::string_view target : {"/", "/index.html", "/alias.html", "/?q=1"}) {
@@ -150,9 +173,7 @@ TEST_CASE("announces its URL, serves / and index.html, exits 0 on SIGTERM", "[fi
   CHECK(server.stop(SIGTERM) == 0);
 }
 
-TEST_CASE("content types follow the extension", "[file_server]") {
-  Site site;
-  ServerProcess server = site.start();
+TEST_CASE_METHOD(SiteServer, "content types follow the extension", "[file_server]") {
   CHECK(exchange(server.port(), "/style.css").header("Content-Type") == "text/css; charset=utf-8");
   CHECK(exchange(server.port(), "/app.js").header("Content-Type") ==
         "text/javascript; charset=utf-8");
@@ -161,33 +182,25 @@ TEST_CASE("content types follow the extension", "[file_server]") {
   CHECK(exchange(server.port(), "/notes.txt").header("Content-Type") ==
         "text/plain; charset=utf-8");
   CHECK(exchange(server.port(), "/blob").header("Content-Type") == "application/octet-stream");
-  HttpResponse spaced = exchange(server.port(), "/my%20file.txt");
-  CHECK(spaced.status == 200);
-  CHECK(spaced.body == "spaced\n");
+  CHECK(status_and_body(exchange(server.port(), "/my%20file.txt")) == "200 spaced\n");
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("directories: 301 to the slash form, index.html inside, 404 without one",
-          "[file_server]") {
-  Site site;
-  ServerProcess server = site.start();
+TEST_CASE_METHOD(SiteServer,
+                 "directories: 301 to the slash form, index.html inside, 404 without one",
+                 "[file_server]") {
   HttpResponse moved = exchange(server.port(), "/docs?x=1");
   CHECK(moved.status == 301);
   CHECK(moved.header("Location") == "/docs/?x=1");
-  HttpResponse index = exchange(server.port(), "/docs/");
-  CHECK(index.status == 200);
-  CHECK(index.body == "docs index\n");
-  HttpResponse empty = exchange(server.port(), "/empty/");
-  CHECK(empty.status == 404);
-  CHECK(empty.body == "404 Not Found\n");
+  CHECK(status_and_body(exchange(server.port(), "/docs/")) == "200 docs index\n");
+  CHECK(status_and_body(exchange(server.port(), "/empty/")) == "404 404 Not Found\n");
   CHECK(exchange(server.port(), "/empty").status == 301);
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("missing files are 404 text/plain; other methods 405; FIFOs are not opened",
-          "[file_server]") {
-  Site site;
-  ServerProcess server = site.start();
+TEST_CASE_METHOD(SiteServer,
+                 "missing files are 404 text/plain; other methods 405; FIFOs are not opened",
+                 "[file_server]") {
   HttpResponse missing = exchange(server.port(), "/nope.html");
   CHECK(missing.status == 404);
   CHECK(missing.header("Content-Type") == "text/plain; charset=utf-8");
@@ -202,9 +215,8 @@ TEST_CASE("missing files are 404 text/plain; other methods 405; FIFOs are not op
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("traversal attempts never leak a file outside the root", "[file_server]") {
-  Site site;
-  ServerProcess server = site.start();
+TEST_CASE_METHOD(SiteServer, "traversal attempts never leak a file outside the root",
+                 "[file_server]") {
   for (std::string_view target :
        {"/../outside/secret.txt", "/%2e%2e/outside/secret.txt", "/%2E%2E%2Foutside%2Fsecret.txt",
         "/..%2foutside%2fsecret.txt", "/docs/../../outside/secret.txt",
@@ -224,19 +236,15 @@ TEST_CASE("traversal attempts never leak a file outside the root", "[file_server
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("absolute-URI request targets are served by their path", "[file_server]") {
-  Site site;
-  ServerProcess server = site.start();
-  HttpResponse res = exchange(server.port(), "http://example.com/docs/");
-  CHECK(res.status == 200);
-  CHECK(res.body == "docs index\n");
+TEST_CASE_METHOD(SiteServer, "absolute-URI request targets are served by their path",
+                 "[file_server]") {
+  CHECK(status_and_body(exchange(server.port(), "http://example.com/docs/")) == "200 docs index\n");
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("304 for If-None-Match and If-Modified-Since; changes are seen within a second",
-          "[file_server]") {
-  Site site;
-  ServerProcess server = site.start();
+TEST_CASE_METHOD(SiteServer,
+                 "304 for If-None-Match and If-Modified-Since; changes are seen within a second",
+                 "[file_server]") {
   HttpResponse first = exchange(server.port(), "/notes.txt");
   REQUIRE(first.status == 200);
   std::string etag = first.header("ETag"), modified = first.header("Last-Modified");
@@ -307,20 +315,14 @@ TEST_CASE("HEAD answers the headers only, on small and big files", "[file_server
   CHECK(big.header("Content-Length") == std::to_string(kBigSize));
   HttpResponse small = client.read_response(true);
   CHECK(small.header("Content-Length") == std::to_string(site.index.size()));
-  HttpResponse after = client.read_response();
-  CHECK(after.status == 200);
-  CHECK(after.body == "notes\n");
+  CHECK(status_and_body(client.read_response()) == "200 notes\n");
   CHECK(client.pending().empty());
   CHECK(server.stop() == 0);
 }
 
 TEST_CASE("a 16 MiB download is byte-exact, with sendfile and with plain reads", "[file_server]") {
   Site site(true);
-  for (bool sendfile : {true, false}) {
-    INFO((sendfile ? "sendfile" : "reads"));
-    std::optional<NoSendfile> reads;
-    if (!sendfile) reads.emplace();
-    ServerProcess server = site.start({"--quiet"});
+  with_sendfile_and_reads(site, [&](ServerProcess& server) {
     RawClient client(server.port());
     // Pipelined: the small answer must follow the big one intact.
     client.send(request("GET", "/big.bin") + request("GET", "/index.html"));
@@ -330,17 +332,13 @@ TEST_CASE("a 16 MiB download is byte-exact, with sendfile and with plain reads",
     CHECK(fnv1a(big.body) == fnv1a(site.big));
     CHECK(client.read_response().body == site.index);
     CHECK(server.stop() == 0);
-  }
+  });
 }
 
 TEST_CASE("50 aborted big downloads leave no descriptor open and the server serving",
           "[file_server]") {
   Site site(true);
-  for (bool sendfile : {true, false}) {
-    INFO((sendfile ? "sendfile" : "reads"));
-    std::optional<NoSendfile> reads;
-    if (!sendfile) reads.emplace();
-    ServerProcess server = site.start({"--quiet"});
+  with_sendfile_and_reads(site, [&](ServerProcess& server) {
     CHECK(exchange(server.port(), "/").status == 200);  // warm up: thread pool, cache
     CHECK(exchange(server.port(), "/big.bin", "Range: bytes=0-9\r\n").status == 206);
     int before = settled_fd_count(server.pid());
@@ -362,7 +360,7 @@ TEST_CASE("50 aborted big downloads leave no descriptor open and the server serv
     HttpResponse still = exchange(server.port(), "/index.html");
     CHECK(still.status == 200);
     CHECK(server.stop() == 0);
-  }
+  });
 }
 
 TEST_CASE("access log on stderr, off with --quiet", "[file_server]") {
