@@ -193,7 +193,9 @@ TEST_CASE_METHOD(SiteServer,
   CHECK(moved.status == 301);
   CHECK(moved.header("Location") == "/docs/?x=1");
   CHECK(status_and_body(exchange(server.port(), "/docs/")) == "200 docs index\n");
-  CHECK(status_and_body(exchange(server.port(), "/empty/")) == "404 404 Not Found\n");
+  HttpResponse empty = exchange(server.port(), "/empty/");
+  CHECK(empty.status == 404);
+  CHECK(empty.body == "404 Not Found\n");
   CHECK(exchange(server.port(), "/empty").status == 301);
   CHECK(server.stop() == 0);
 }
