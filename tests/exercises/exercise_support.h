@@ -230,17 +230,20 @@ struct TracedExpectation {
   std::string missing;               // what to say when one of them is not listed
 };
 
-// The three queries every stage makes, before an exercise adds any.
-inline const TracedExpectation kThreeQueriesTraced{
-    false,
-    {"users", "posts", "comments"},
-    "?trace=1 still lists the users, posts and comments queries"};
+// The three queries every stage makes, before an exercise adds any. (Functions, not constants:
+// a static std::vector could throw before main.)
+inline TracedExpectation three_queries_traced() {
+  return {false,
+          {"users", "posts", "comments"},
+          "?trace=1 still lists the users, posts and comments queries"};
+}
 
 // The likes exercises: likes in the answer, and the likes query next to posts and comments.
-inline const TracedExpectation kLikesTraced{
-    true,
-    {"posts", "comments", "likes"},
-    "?trace=1 lists the posts, comments and likes queries (use answer.record)"};
+inline TracedExpectation likes_traced() {
+  return {true,
+          {"posts", "comments", "likes"},
+          "?trace=1 lists the posts, comments and likes queries (use answer.record)"};
+}
 
 // GET {route}/1?trace=1 and checks it against `expected`. Returns the answer for the timeline
 // checks, or nothing once it has said what is missing (the timeline cannot be judged then).

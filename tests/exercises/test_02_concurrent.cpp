@@ -7,7 +7,7 @@ using namespace exercise;
 TEST_CASE("02-concurrent: posts and comments run at the same time", "[ex:02-concurrent]") {
   run_check([] {
     auto server = start_stage("02-sync-callbacks");
-    auto answer = user_one_traced(server.port(), "/sync", kThreeQueriesTraced);
+    auto answer = user_one_traced(server.port(), "/sync", three_queries_traced());
     if (!answer) return;
     const Span& users = answer->trace.at("users");
     const Span& posts = answer->trace.at("posts");

@@ -7,7 +7,7 @@ using namespace exercise;
 TEST_CASE("03-likes: likes start when posts end, comments run meanwhile", "[ex:03-likes]") {
   run_check([] {
     auto server = start_stage("03-homebrew-counter");
-    auto answer = user_one_traced(server.port(), "/brew", kLikesTraced);
+    auto answer = user_one_traced(server.port(), "/brew", likes_traced());
     if (!answer) return;
     const Span& posts = answer->trace.at("posts");
     const Span& comments = answer->trace.at("comments");

@@ -7,7 +7,7 @@ using namespace exercise;
 TEST_CASE("04-concurrency-1: one task at a time", "[ex:04-concurrency-1]") {
   run_check([] {
     auto server = start_stage("04-auto-dag");
-    auto answer = user_one_traced(server.port(), "/async", kThreeQueriesTraced);
+    auto answer = user_one_traced(server.port(), "/async", three_queries_traced());
     if (!answer) return;
     const Span& users = answer->trace.at("users");
     const Span& posts = answer->trace.at("posts");

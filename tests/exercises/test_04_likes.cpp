@@ -6,7 +6,7 @@ using namespace exercise;
 TEST_CASE("04-likes: a likes task depending on posts", "[ex:04-likes]") {
   run_check([] {
     auto server = start_stage("04-auto-dag");
-    auto answer = user_one_traced(server.port(), "/async", kLikesTraced);
+    auto answer = user_one_traced(server.port(), "/async", likes_traced());
     if (!answer) return;
     const Span& posts = answer->trace.at("posts");
     const Span& comments = answer->trace.at("comments");
