@@ -322,7 +322,7 @@ class Broker::Worker {
     broker_.quick_deaths_ = 0;  // it answered: this command works
     if (single_use_) retire(0);
     broker_.pump();
-    QueryTiming timing{done.started, Clock::now()};
+    QueryTiming timing{done.started, channel_.last_read_at()};
     done.done(std::move(reply->error), std::move(message), timing);
   }
 

@@ -229,6 +229,7 @@ void IpcChannel::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   if (self == nullptr) return;
   guard(self->loop_, [&] {
     if (nread > 0) {
+      self->last_read_at_ = std::chrono::steady_clock::now();
       self->take_chunk(std::string_view(buf->base, static_cast<size_t>(nread)));
     } else if (nread == UV_EOF) {
       self->framer_.drop_tail();  // an unterminated last line is not a message

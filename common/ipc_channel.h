@@ -97,6 +97,11 @@ class IpcChannel {
   // called afterwards.
   void close() noexcept;
   [[nodiscard]] bool is_open() const noexcept { return pipe_.is_open() && !ended_; }
+  // When the bytes of the message being handled were read: one clock read per read, however many
+  // messages it held (the broker's "answer arrived" time).
+  [[nodiscard]] std::chrono::steady_clock::time_point last_read_at() const noexcept {
+    return last_read_at_;
+  }
   // Bytes waiting in the outbox or in libuv's write queue.
   [[nodiscard]] size_t pending_bytes() const noexcept;
 
@@ -121,6 +126,7 @@ class IpcChannel {
   Handle<uv_idle_t> poller_;      // active only within poll_window_ after a write
   uint64_t poll_window_ns_ = 0;
   uint64_t poll_until_ns_ = 0;  // uv_hrtime() at which polling gives way to sleeping
+  std::chrono::steady_clock::time_point last_read_at_;
   LineFramer framer_;
   // One read buffer reused for every read: libuv never has two reads in flight on a stream and
   // take_chunk() copies whatever it keeps, so the buffer is free again when on_read returns.

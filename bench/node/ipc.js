@@ -33,7 +33,13 @@ let nextId = 0;
 let completed = 0;
 let failed = 0;
 let started = 0;
-const deadline = () => Date.now() >= started + settings.seconds * 1000;
+// A timer says when the time is up, so no clock is read per answer (as in bench_ipc).
+let timeUp = false;
+const startClock = () => {
+  started = Date.now();
+  setTimeout(() => { timeUp = true; }, settings.seconds * 1000);
+};
+const deadline = () => timeUp;
 
 function report() {
   const seconds = (Date.now() - started) / 1000;
@@ -69,7 +75,7 @@ function runPool(children, window) {
       }
     });
   }
-  started = Date.now();
+  startClock();
   for (let i = 0; i < window; i++) send();
 }
 
@@ -85,7 +91,7 @@ function runSpawn() {
     });
     child.send(query());
   };
-  started = Date.now();
+  startClock();
   once();
 }
 
