@@ -2,8 +2,6 @@
 // when the check ends, and the server started on it.
 #pragma once
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -15,24 +13,15 @@
 namespace exercise {
 
 struct FileSite {
-  std::filesystem::path base;  // base/root is served; base/outside is not
-  std::filesystem::path root;
+  test_support::ScratchDir scratch{"exercise-site"};
+  std::filesystem::path base = scratch.path();  // base/root is served; base/outside is not
+  std::filesystem::path root = base / "root";
 
   FileSite() {
-    std::string pattern = test_support::temp_dir() + "/exercise-site-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    base = pattern;
-    root = base / "root";
     std::filesystem::create_directories(root);
     std::filesystem::create_directories(base / "outside");
     write("../outside/secret.txt", "secret\n");
   }
-  ~FileSite() {
-    std::error_code ignored;
-    std::filesystem::remove_all(base, ignored);
-  }
-  FileSite(const FileSite&) = delete;
-  FileSite& operator=(const FileSite&) = delete;
 
   // Writes root/relative (creating its directories).
   void write(const std::string& relative, std::string_view content) const {

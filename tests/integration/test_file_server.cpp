@@ -56,16 +56,13 @@ void write_file(const stdfs::path& path, std::string_view content) {
 
 // $TMPDIR/fs-XXXXXX/{root/…, outside/secret.txt}, removed when the test ends.
 struct Site {
-  stdfs::path base;
-  stdfs::path root;
+  test_support::ScratchDir scratch{"fs"};
+  stdfs::path base = scratch.path();
+  stdfs::path root = base / "root";
   std::string index = "<!doctype html><title>t</title>" + std::string(990, 'x') + "\n";
   std::string big;
 
   explicit Site(bool with_big = false) {
-    std::string pattern = test_support::temp_dir() + "/fs-XXXXXX";
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    base = pattern;
-    root = base / "root";
     stdfs::create_directories(root / "docs");
     stdfs::create_directories(root / "empty");
     stdfs::create_directories(base / "outside");
@@ -86,10 +83,6 @@ struct Site {
       big = pseudo_random(kBigSize);
       write_file(root / "big.bin", big);
     }
-  }
-  ~Site() {
-    std::error_code ignored;
-    stdfs::remove_all(base, ignored);
   }
   ServerProcess start(std::vector<std::string> flags = {}) const {
     flags.insert(flags.begin(), {"0", root.string()});

@@ -31,14 +31,6 @@ int decode_status(int status) {
   return -1;
 }
 
-std::string temp_stderr_path() {
-  std::string pattern = temp_dir() + "/tutorial-stderr-XXXXXX";
-  int fd = mkstemp(pattern.data());
-  if (fd < 0) throw std::runtime_error("mkstemp failed for " + pattern);
-  close(fd);
-  return pattern;
-}
-
 // Reads from fd until a newline arrives or the deadline passes.
 std::string read_line(int fd, Clock::time_point deadline) {
   std::string line;
@@ -73,11 +65,6 @@ std::string bin_path(std::string_view program) {
   return std::string(TUTORIAL_BIN_DIR) + "/" + std::string(program);
 }
 
-std::string temp_dir() {
-  const char* dir = std::getenv("TMPDIR");
-  return dir != nullptr && *dir != '\0' ? dir : "/tmp";
-}
-
 std::string source_path(std::string_view relative) {
   return std::string(TUTORIAL_SOURCE_DIR) + "/" + std::string(relative);
 }
@@ -85,7 +72,7 @@ std::string source_path(std::string_view relative) {
 ServerProcess ServerProcess::start(std::string_view program, std::vector<std::string> args,
                                    std::chrono::milliseconds wait) {
   ServerProcess server;
-  server.stderr_path_ = temp_stderr_path();
+  server.stderr_path_ = make_temp_file("tutorial-stderr");
   std::string path = bin_path(program);
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");

@@ -12,14 +12,14 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/support/scratch.h"
+
 namespace test_support {
 
 // Absolute path of a program built into build/bin.
 std::string bin_path(std::string_view program);
 // Absolute path of a file in the source tree.
 std::string source_path(std::string_view relative);
-// Where tests put scratch files: $TMPDIR, or /tmp when it is unset.
-std::string temp_dir();
 
 class ServerProcess {
  public:

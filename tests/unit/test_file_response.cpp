@@ -12,7 +12,7 @@
 #include "common/loop.h"
 #include "common/uv_error.h"
 #include "tests/support/catch.h"
-#include "tests/support/server_process.h"
+#include "tests/support/scratch.h"
 
 using namespace common::http;
 
@@ -38,12 +38,10 @@ std::string header(const FilePlan& plan, std::string_view name) {
 // A file of `text` under $TMPDIR, removed at the end of the test.
 struct TempFile {
   std::string path;
-  explicit TempFile(std::string_view text) {
-    path = test_support::temp_dir() + "/file_response_XXXXXX";
-    int fd = mkstemp(path.data());
-    REQUIRE(fd >= 0);
-    REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
-    ::close(fd);
+  explicit TempFile(std::string_view text) : path(test_support::make_temp_file("file_response")) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    REQUIRE(out.good());
   }
   ~TempFile() { std::remove(path.c_str()); }
 };

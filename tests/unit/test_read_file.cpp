@@ -14,7 +14,7 @@
 #include "common/loop.h"
 #include "common/read_file.h"
 #include "tests/support/catch.h"
-#include "tests/support/server_process.h"
+#include "tests/support/scratch.h"
 
 namespace {
 
@@ -22,16 +22,8 @@ namespace stdfs = std::filesystem;
 
 // A fresh directory under $TMPDIR, removed with everything in it at the end of the test.
 struct TempDir {
-  stdfs::path path;
-  TempDir() {
-    std::string pattern = test_support::temp_dir() + "/read_file_XXXXXX";
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    stdfs::remove_all(path, ignored);
-  }
+  test_support::ScratchDir scratch{"read_file"};
+  stdfs::path path = scratch.path();
   std::string write(const std::string& name, const std::string& text) const {
     std::ofstream(path / name, std::ios::binary) << text;
     return (path / name).string();
