@@ -127,21 +127,23 @@ void IpcChannel::send(const rapidjson::Value& message) {
 
 void IpcChannel::schedule_flush() {
   if (outbox_.empty() || !is_open()) return;
-  if (outbox_.size() >= kEagerFlushBytes) write_what_fits();
+  // Eagerly, whatever the socket takes now; a failure is left for flush(), which reports it from
+  // the loop: ending the channel here would call the end handler from inside send().
+  if (outbox_.size() >= kEagerFlushBytes && !write_in_flight_) write_what_fits();
   if (outbox_.empty() || uv_is_active(flusher_.handle())) return;
   check(uv_prepare_start(flusher_.get(), on_prepare), "uv_prepare_start");
 }
 
-// The eager part of schedule_flush(): whatever the socket takes right now leaves the outbox.
-// A failure is left for flush(), which reports it from the loop: ending the channel here would
-// call the end handler from inside send(), i.e. synchronously, in the middle of the caller's work.
-void IpcChannel::write_what_fits() {
-  if (write_in_flight_) return;  // on_written schedules the next flush
+// One uv_try_write of the outbox: what the socket takes leaves it (and opens the polling window).
+// Returns uv_try_write's result: bytes written, or UV_EAGAIN, or an error.
+int IpcChannel::write_what_fits() {
   uv_buf_t buf = uv_buf_init(outbox_.data(), static_cast<unsigned>(outbox_.size()));
   int written = uv_try_write(pipe_.stream(), &buf, 1);
-  if (written <= 0) return;
-  keep_polling();
-  outbox_.erase(0, static_cast<size_t>(written));
+  if (written > 0) {
+    keep_polling();
+    outbox_.erase(0, static_cast<size_t>(written));
+  }
+  return written;
 }
 
 void IpcChannel::on_prepare(uv_prepare_t* prepare) {
@@ -155,18 +157,13 @@ void IpcChannel::on_prepare(uv_prepare_t* prepare) {
 void IpcChannel::flush() {
   if (flusher_.is_open()) uv_prepare_stop(flusher_.get());
   if (write_in_flight_ || outbox_.empty() || !is_open()) return;
-  uv_buf_t buf = uv_buf_init(outbox_.data(), static_cast<unsigned>(outbox_.size()));
-  int written = uv_try_write(pipe_.stream(), &buf, 1);
-  if (written > 0) keep_polling();
-  if (written == static_cast<int>(outbox_.size())) {
-    outbox_.clear();
-    return;
-  }
+  int written = write_what_fits();
+  if (outbox_.empty()) return;
   if (written < 0 && written != UV_EAGAIN) {
     end(uv_failure(written, "write to IPC channel"));
     return;
   }
-  write_rest(written < 0 ? 0 : static_cast<size_t>(written));
+  write_rest();
 }
 
 // Opens (or extends) the polling window after a write: the loop will not sleep until it ends.
@@ -191,10 +188,10 @@ void IpcChannel::on_poll(uv_idle_t* poller) {
   if (self->outbox_.empty()) sched_yield();
 }
 
-void IpcChannel::write_rest(size_t already_written) {
+// Hands what the socket did not take to uv_write; the outbox is free again at once.
+void IpcChannel::write_rest() {
   auto request = std::make_unique<WriteRequest>();
-  request->data.assign(outbox_, already_written);
-  outbox_.clear();
+  request->data.swap(outbox_);
   uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
   int rc = uv_write(&request->req, pipe_.stream(), &buf, 1, on_written);
   if (rc < 0) {

@@ -114,8 +114,8 @@ class IpcChannel {
   static void on_prepare(uv_prepare_t* prepare);
   static void on_poll(uv_idle_t* poller);
   void keep_polling();
-  void write_what_fits();
-  void write_rest(size_t already_written);
+  int write_what_fits();
+  void write_rest();
   void take_chunk(std::string_view chunk);
   bool take_line(std::string_view line);
   void end(std::optional<Error> error);
