@@ -97,6 +97,12 @@ IpcChannel::~IpcChannel() {
 }
 
 void IpcChannel::open(int fd) {
+  // uv_pipe_open takes any fd, but a regular file or a tty cannot be watched by epoll, and libuv
+  // aborts the process when it tries: refuse it here, with a reason.
+  if (uv_guess_handle(fd) != UV_NAMED_PIPE) {
+    throw UvError(UV_EINVAL, "IPC channel fd " + std::to_string(fd) +
+                                 " is not a pipe or a Unix socket (is NODE_CHANNEL_FD right?)");
+  }
   check(uv_pipe_open(pipe_.get(), fd), "uv_pipe_open");
 }
 

@@ -71,7 +71,8 @@ class IpcChannel {
 
   // The pipe to hand to uv_spawn (stdio entry with UV_CREATE_PIPE) before start().
   [[nodiscard]] uv_pipe_t* pipe() const noexcept { return pipe_.get(); }
-  // The child side: adopt an inherited fd (NODE_CHANNEL_FD). Throws UvError.
+  // The child side: adopt an inherited fd (NODE_CHANNEL_FD). Throws UvError, also when the fd
+  // is not a pipe or a Unix socket (a closed fd, a file, a terminal).
   void open(int fd);
   // Parse every message into one reused document and buffer instead of a new document each:
   // no allocation per message, but the handler must not keep or move the document (copy what

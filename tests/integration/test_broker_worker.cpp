@@ -248,7 +248,7 @@ TEST_CASE("broker-worker answers likes queries and refuses malformed ones", "[br
   }
 }
 
-TEST_CASE("broker-worker explains a missing channel and refuses advanced serialization",
+TEST_CASE("broker-worker explains a missing or wrong channel and refuses advanced serialization",
           "[broker-worker]") {
   Ran no_channel = run({bin_path("broker-worker")}, {"NODE_CHANNEL_FD"});
   REQUIRE(no_channel.exit_code == 2);
@@ -260,6 +260,15 @@ TEST_CASE("broker-worker explains a missing channel and refuses advanced seriali
   REQUIRE(advanced.exit_code == 2);
   REQUIRE(advanced.err.find("'advanced'") != std::string::npos);
   REQUIRE(advanced.err.find("only 'json'") != std::string::npos);
+
+  // fd 2 is a regular file here (the captured stderr), and fd 9 is not open: libuv would abort
+  // on either when the loop first polls it, so the worker must refuse them up front.
+  for (const char* fd : {"NODE_CHANNEL_FD=2", "NODE_CHANNEL_FD=9"}) {
+    Ran not_a_pipe = run({bin_path("broker-worker")}, {"NODE_CHANNEL_FD"}, {fd});
+    CAPTURE(fd, not_a_pipe.err);
+    REQUIRE(not_a_pipe.exit_code == 1);
+    REQUIRE(not_a_pipe.err.find("is not a pipe or a Unix socket") != std::string::npos);
+  }
 
   Ran bad_flag = run({bin_path("broker-worker"), "--crash", "planets:3"});
   REQUIRE(bad_flag.exit_code == 2);
