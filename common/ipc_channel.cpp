@@ -1,7 +1,5 @@
 #include "common/ipc_channel.h"
 
-#include <rapidjson/error/en.h>
-
 #include <sched.h>
 
 #include <cstring>
@@ -40,22 +38,17 @@ bool is_internal_message(const rapidjson::Value& message) {
   return text.size() > 5 && text.starts_with("NODE_");
 }
 
-DecodedLine::Kind decode_line_into(Json& document, std::string_view line, std::string* error) {
+DecodedLine::Kind decode_line_into(JsonParser& parser, Json& document, std::string_view line,
+                                   std::string* error) {
   if (is_blank(line)) return DecodedLine::Kind::blank;
-  document.Parse<rapidjson::kParseDefaultFlags>(line.data(), line.size());
-  if (document.HasParseError()) {
-    if (error != nullptr) {
-      *error = "invalid JSON at offset " + std::to_string(document.GetErrorOffset()) + ": " +
-               rapidjson::GetParseError_En(document.GetParseError());
-    }
-    return DecodedLine::Kind::invalid;
-  }
+  if (!parser.parse(document, line, error)) return DecodedLine::Kind::invalid;
   return is_internal_message(document) ? DecodedLine::Kind::internal : DecodedLine::Kind::message;
 }
 
 DecodedLine decode_line(std::string_view line) {
   DecodedLine decoded;
-  decoded.kind = decode_line_into(decoded.message, line, &decoded.error);
+  JsonParser parser;
+  decoded.kind = decode_line_into(parser, decoded.message, line, &decoded.error);
   return decoded;
 }
 
@@ -256,7 +249,7 @@ bool IpcChannel::take_line(std::string_view line) {
   Json owned;
   Json& message = scratch_ ? scratch_->fresh() : owned;
   std::string error;
-  switch (decode_line_into(message, line, &error)) {
+  switch (decode_line_into(parser_, message, line, &error)) {
     case DecodedLine::Kind::message:
       on_message_(message);
       break;

@@ -51,8 +51,9 @@ struct DecodedLine {
   std::string error;  // why it is invalid, when kind is invalid
 };
 DecodedLine decode_line(std::string_view line);
-// The same, parsing into an existing document; `error` is set for an invalid line.
-DecodedLine::Kind decode_line_into(Json& document, std::string_view line, std::string* error);
+// The same, parsing with `parser` into an existing document; `error` is set for an invalid line.
+DecodedLine::Kind decode_line_into(JsonParser& parser, Json& document, std::string_view line,
+                                   std::string* error);
 
 class IpcChannel {
  public:
@@ -129,6 +130,7 @@ class IpcChannel {
   uint64_t poll_until_ns_ = 0;  // uv_hrtime() at which polling gives way to sleeping
   std::chrono::steady_clock::time_point last_read_at_;
   LineFramer framer_;
+  JsonParser parser_;
   // One read buffer reused for every read: libuv never has two reads in flight on a stream and
   // take_chunk() copies whatever it keeps, so the buffer is free again when on_read returns.
   std::unique_ptr<char[]> read_buffer_;

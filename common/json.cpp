@@ -5,6 +5,14 @@
 #include <rapidjson/writer.h>
 
 namespace common {
+namespace {
+
+std::string describe_parse_error(const Json& document) {
+  return "invalid JSON at offset " + std::to_string(document.GetErrorOffset()) + ": " +
+         rapidjson::GetParseError_En(document.GetParseError());
+}
+
+}  // namespace
 
 std::string to_json(const rapidjson::Value& value) {
   rapidjson::StringBuffer buffer;
@@ -14,16 +22,30 @@ std::string to_json(const rapidjson::Value& value) {
 }
 
 std::optional<Json> parse_json(std::string_view text, std::string* error) {
+  JsonParser parser;
   Json document;
-  // kParseStopWhenDoneFlag is not used: trailing garbage after the value is an error, as in
-  // JSON.parse.
-  document.Parse<rapidjson::kParseDefaultFlags>(text.data(), text.size());
-  if (!document.HasParseError()) return document;
-  if (error != nullptr) {
-    *error = "invalid JSON at offset " + std::to_string(document.GetErrorOffset()) + ": " +
-             rapidjson::GetParseError_En(document.GetParseError());
+  if (!parser.parse(document, text, error)) return std::nullopt;
+  return document;
+}
+
+// kParseStopWhenDoneFlag is not used: trailing garbage after the value is an error, as in
+// JSON.parse. For the same reason a NUL byte is refused before parsing: RapidJSON would take it
+// for the end of the text and accept `{}<NUL>anything`.
+bool JsonParser::parse(Json& document, std::string_view text, std::string* error) {
+  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+    document.SetNull();
+    if (error != nullptr)
+      *error = "invalid JSON at offset " + std::to_string(nul) + ": a NUL byte.";
+    return false;
   }
-  return std::nullopt;
+  // An aligned 16-byte read that holds the terminator ends at most 15 bytes past it.
+  constexpr size_t kReadPastEnd = 16;
+  copy_.reserve(text.size() + 1 + kReadPastEnd);
+  copy_.assign(text);
+  document.Parse<rapidjson::kParseDefaultFlags>(copy_.c_str());
+  if (!document.HasParseError()) return true;
+  if (error != nullptr) *error = describe_parse_error(document);
+  return false;
 }
 
 Json copy_json(const rapidjson::Value& value) {

@@ -22,6 +22,35 @@ TEST_CASE("parse_json rejects bad text with the offset", "[json]") {
   CHECK(common::parse_json("null"));
 }
 
+TEST_CASE("JsonParser reads every string length, reuses its buffer, refuses NUL bytes", "[json]") {
+  common::JsonParser parser;
+  common::Json document;
+  // Strings of every length around the 16-byte blocks the SSE2 scanner reads, escapes included.
+  for (size_t length = 0; length < 70; ++length) {
+    std::string text = R"({"k":")" + std::string(length, 'x') + R"(\n\"y","n":[1,2.5,-3]})";
+    CAPTURE(length);
+    REQUIRE(parser.parse(document, text));
+    auto expected = common::parse_json(text);
+    REQUIRE(expected);
+    CHECK(common::to_json(document) == common::to_json(*expected));
+  }
+  // A long text, then a short one: nothing of the first is left behind.
+  REQUIRE(parser.parse(document, R"(["a"])"));
+  CHECK(common::to_json(document) == R"(["a"])");
+
+  std::string error;
+  for (std::string_view bad : {"{\"a\":}", "", "1 2", "[1,", "\"open"}) {
+    std::string expected_error;
+    CHECK_FALSE(common::parse_json(bad, &expected_error));
+    CHECK_FALSE(parser.parse(document, bad, &error));
+    CHECK(error == expected_error);
+  }
+  // JSON has no raw NUL; RapidJSON alone would take one for the end of the text.
+  CHECK_FALSE(parser.parse(document, std::string_view("{}\0{}", 5), &error));
+  CHECK(error == "invalid JSON at offset 2: a NUL byte.");
+  CHECK_FALSE(common::parse_json(std::string_view("{}\0{}", 5)));
+}
+
 TEST_CASE("error_body escapes the message", "[json]") {
   CHECK(common::error_body("user \"7\" not found") == R"({"error":"user \"7\" not found"})");
 }
