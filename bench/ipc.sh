@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ipc.sh: IPC round trips per second through our broker (bin/bench_ipc) and through Node's
-# child_process.fork (bench/node/ipc.js), side by side, plus the cost of one spawn.
+# child_process.fork (bench/node/ipc.js), side by side, the floor of a round trip on this machine
+# (bin/bench_ipc_floor), and the cost of one spawn.
 #
 #   bench/ipc.sh [BUILD_DIR]          (default: build, i.e. the Release preset)
 #   RUNS=5 SECONDS_PER_RUN=3 bench/ipc.sh
@@ -71,6 +72,16 @@ sequential, 1 worker|--mode seq
 64 in flight, 1 worker|--mode inflight --inflight 64 --workers 1
 64 in flight, 2 workers|--mode inflight --inflight 64 --workers 2
 CASES
+
+# The floor: bare processes with the same system calls and none of the rest (bench_ipc_floor).
+# A sequential round trip cannot beat its "epoll + read, two CPUs" line without polling.
+echo
+echo "the floor: two bare processes bouncing one line (no libuv, no JSON), one at a time"
+"$build/bin/bench_ipc_floor" --seconds "$seconds" | while IFS= read -r line; do
+  shape=$(grep -o '"shape":"[^"]*"' <<<"$line" | cut -d'"' -f4)
+  printf '%-26s %11s rt/s %8sus per round trip\n' "$shape" "$(per_second <<<"$line")" \
+    "$(grep -o '"us_per_round_trip":[0-9.]*' <<<"$line" | cut -d: -f2)"
+done
 
 read -r cpp cpp_cpu node node_cpu < <(best_of "--mode spawn" "$seconds")
 echo

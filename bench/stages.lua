@@ -4,15 +4,20 @@
 --   wrk -t1 -c32 -d10s -s bench/stages.lua http://127.0.0.1:PORT -- /sync/
 --   … STAGES requests=N seconds=S rps=R p50_us=A p99_us=B non2xx=E errors=F
 local route = "/sync/"
+local requests = {}
 local user = 0
 
+-- The 100 requests are formatted once: formatting one per request cost wrk about half of its
+-- user CPU, taken from the same two cores as the servers it measures (and five times more of it
+-- against the faster server).
 function init(args)
   if args[1] then route = args[1] end
+  for id = 1, 100 do requests[id] = wrk.format("GET", route .. id) end
 end
 
 function request()
   user = user % 100 + 1
-  return wrk.format("GET", route .. user)
+  return requests[user]
 end
 
 function done(summary, latency, requests)
