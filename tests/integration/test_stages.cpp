@@ -119,7 +119,7 @@ Traced traced_request(int port, const std::string& target) {
 TEST_CASE("stages answer users 1-3 with their posts, comments and Server-Timing", "[stages]") {
   std::vector<std::vector<HttpResponse>> answers(std::size(kStages));
   for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
-    auto server = start(stage, 50);
+    auto server = start(stage, kLatencyMs);
     for (int user = 1; user <= 3; ++user)
       answers[i].push_back(
           test_support::http_get(server.port(), stage.route + std::to_string(user)));
@@ -197,9 +197,13 @@ TEST_CASE("stages answer a failing bucket with 502, once", "[stages][errors]") {
     bool closed = true;
     std::string extra;
   };
+  // With posts and comments both failing, 03-05 get two errors for one request: the first is
+  // answered, the second must not write a second response (nor close the connection).
+  auto hook = GENERATE(as<std::string>{}, "--fail posts", "--fail posts --fail comments");
+  CAPTURE(hook);
   std::vector<Seen> seen(std::size(kStages));
   for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
-    auto server = start(stage, 100, {"--worker", worker_with("--fail posts")});
+    auto server = start(stage, 100, {"--worker", worker_with(hook)});
     RawClient client(server.port());
     client.send(keep_alive_get(std::string(stage.route) + "1"));
     seen[i].response = client.read_response();
@@ -211,7 +215,8 @@ TEST_CASE("stages answer a failing bucket with 502, once", "[stages][errors]") {
     INFO(kStages[i].program << " " << seen[i].response.body);
     CHECK(seen[i].response.status == 502);
     CHECK(seen[i].response.body.find("\"error\"") != std::string::npos);
-    CHECK(seen[i].response.header("Server-Timing").find("posts;dur=") != std::string::npos);
+    if (hook == "--fail posts")  // with two failures either may be the one answered
+      CHECK(seen[i].response.header("Server-Timing").find("posts;dur=") != std::string::npos);
     CHECK_FALSE(seen[i].closed);
     CHECK(seen[i].extra.empty());
   }
@@ -277,13 +282,8 @@ TEST_CASE("stages answer 200 concurrent requests correctly", "[stages][load]") {
     for (int c = 0; c < kClients; ++c) {
       INFO("client " << c << " " << failures[c]);
       REQUIRE(answers[c].size() == static_cast<size_t>(kPerClient));
-      for (int r = 0; r < kPerClient; ++r) {
-        const auto& response = answers[c][r];
-        REQUIRE(response.status == 200);
-        auto body = common::parse_json(response.body);
-        REQUIRE(body);
-        CHECK((*body)["user"]["id"].GetInt() == 1 + (c * kPerClient + r) % 100);
-      }
+      for (int r = 0; r < kPerClient; ++r)
+        check_user_answer(answers[c][r], 1 + (c * kPerClient + r) % 100);
     }
     CHECK(server.stop() == 0);
   }
