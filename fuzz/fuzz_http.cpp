@@ -1,7 +1,8 @@
 // fuzz_http: arbitrary bytes through the HTTP request parser, the router and the response
 // writer — the path every request takes, without sockets. The first byte picks how the input
 // is split into reads (split reads are where parsers go wrong). Built with -DFUZZ=ON:
-//   build-fuzz/bin/fuzz_http -max_total_time=60 corpus/
+//   mkdir -p build-fuzz/corpus_http
+//   build-fuzz/bin/fuzz_http -max_total_time=60 build-fuzz/corpus_http
 #include <cstddef>
 #include <cstdint>
 #include <string>

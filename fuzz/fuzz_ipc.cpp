@@ -4,7 +4,8 @@
 // whose sizes come from the input itself — and both must give the same lines. Every line is
 // decoded as a message, then as a request (the worker's view) and as a reply (the broker's
 // view). Whatever we write back must be one valid JSON line that decodes to what we meant.
-//   build-fuzz/bin/fuzz_ipc -max_total_time=60 fuzz/corpus_ipc
+//   mkdir -p build-fuzz/corpus_ipc
+//   build-fuzz/bin/fuzz_ipc -max_total_time=60 build-fuzz/corpus_ipc
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
