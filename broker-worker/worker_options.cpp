@@ -33,10 +33,11 @@ int usage_error(const std::string& message) {
   return 2;
 }
 
-std::optional<unsigned> parse_ms(std::string_view text) {
+// A whole number from 0 to `max`, nothing else (no sign, no spaces, no unit).
+std::optional<unsigned> parse_up_to(std::string_view text, unsigned max) {
   unsigned value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value > 3600000) return std::nullopt;
+  if (ec != std::errc() || end != text.data() + text.size() || value > max) return std::nullopt;
   return value;
 }
 
@@ -82,13 +83,13 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, const char* cons
       options.dump_data = true;
     } else if (arg == "--latency") {
       auto text = value();
-      auto ms = text ? parse_ms(*text) : std::nullopt;
+      auto ms = text ? parse_up_to(*text, 3600000) : std::nullopt;
       if (!ms) return usage_error("--latency wants a number of milliseconds (0 to 3600000)");
       options.latency_ms = *ms;
     } else if (arg == "--poll-us") {
       auto text = value();
-      auto us = text ? parse_ms(*text) : std::nullopt;
-      if (!us || *us > 1000000) return usage_error("--poll-us wants microseconds (0 to 1000000)");
+      auto us = text ? parse_up_to(*text, 1000000) : std::nullopt;
+      if (!us) return usage_error("--poll-us wants microseconds (0 to 1000000)");
       options.poll_us = *us;
     } else if (arg == "--block") {
       auto text = value();
