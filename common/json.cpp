@@ -7,9 +7,9 @@
 namespace common {
 namespace {
 
-std::string describe_parse_error(const Json& document) {
-  return "invalid JSON at offset " + std::to_string(document.GetErrorOffset()) + ": " +
-         rapidjson::GetParseError_En(document.GetParseError());
+// "invalid JSON at offset 7: Missing a name for object member."
+std::string invalid_json(size_t offset, std::string_view why) {
+  return "invalid JSON at offset " + std::to_string(offset) + ": " + std::string(why);
 }
 
 }  // namespace
@@ -34,8 +34,7 @@ std::optional<Json> parse_json(std::string_view text, std::string* error) {
 bool JsonParser::parse(Json& document, std::string_view text, std::string* error) {
   if (auto nul = text.find('\0'); nul != std::string_view::npos) {
     document.SetNull();
-    if (error != nullptr)
-      *error = "invalid JSON at offset " + std::to_string(nul) + ": a NUL byte.";
+    if (error != nullptr) *error = invalid_json(nul, "a NUL byte.");
     return false;
   }
   // An aligned 16-byte read that holds the terminator ends at most 15 bytes past it.
@@ -44,7 +43,9 @@ bool JsonParser::parse(Json& document, std::string_view text, std::string* error
   copy_.assign(text);
   document.Parse<rapidjson::kParseDefaultFlags>(copy_.c_str());
   if (!document.HasParseError()) return true;
-  if (error != nullptr) *error = describe_parse_error(document);
+  if (error != nullptr)
+    *error = invalid_json(document.GetErrorOffset(),
+                          rapidjson::GetParseError_En(document.GetParseError()));
   return false;
 }
 
