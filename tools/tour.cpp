@@ -148,9 +148,7 @@ StageRun run_stage(const Stage& stage, const TourOptions& options) {
     auto server = test_support::ServerProcess::start(stage.program, stage_arguments(options));
     running_child = server.pid();
     auto response = test_support::http_get(server.port(), std::string(stage.route) + "?trace=1");
-    // Not body.Parse(c_str()): with RAPIDJSON_SSE2 that path reads 16-byte blocks past the
-    // string's end; JsonParser gives it a padded copy.
-    rapidjson::Document body;
+    rapidjson::Document body;  // parsed through JsonParser, never Parse(c_str()): see json.h
     common::JsonParser().parse(body, response.body);
     run.problem = check_answer(response, body);
     if (run.problem.empty()) run.spans = read_trace(body["trace"]);
