@@ -209,7 +209,11 @@ class Broker::Worker {
     in_flight_.push_back(std::move(pending));  // first: a failing write fails it like the rest
     if (!uv_is_active(timer_.handle())) arm_deadline();
     channel_.outbox().append(request);
-    channel_.schedule_flush();  // a burst of queries leaves in one write
+    // A worker given all it may take (with pipeline 1: every query) gets it at once, so that it
+    // works while we finish this loop turn: nothing else could join the write. Below that, a
+    // burst of queries leaves in one write at the end of the turn.
+    bool full = load() >= broker_.options_.pipeline;
+    channel_.schedule_flush(full ? IpcChannel::Write::now : IpcChannel::Write::soon);
   }
 
   // Stops giving this worker queries and lets it go: closing our end of the channel makes a

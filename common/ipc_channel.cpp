@@ -124,11 +124,12 @@ void IpcChannel::send(const rapidjson::Value& message) {
   send(to_json(message));
 }
 
-void IpcChannel::schedule_flush() {
+void IpcChannel::schedule_flush(Write when) {
   if (outbox_.empty() || !is_open()) return;
   // Eagerly, whatever the socket takes now; a failure is left for flush(), which reports it from
   // the loop: ending the channel here would call the end handler from inside send().
-  if (outbox_.size() >= kEagerFlushBytes && !write_in_flight_) write_what_fits();
+  bool eager = when == Write::now || outbox_.size() >= kEagerFlushBytes;
+  if (eager && !write_in_flight_) write_what_fits();
   if (outbox_.empty() || uv_is_active(flusher_.handle())) return;
   check(uv_prepare_start(flusher_.get(), on_prepare), "uv_prepare_start");
 }

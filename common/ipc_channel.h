@@ -92,7 +92,12 @@ class IpcChannel {
   // For callers that serialise straight into the outgoing buffer: append complete lines
   // (each ending in '\n') to outbox(), then call schedule_flush() (or flush() to write now).
   std::string& outbox() noexcept { return outbox_; }
-  void schedule_flush();
+  // When schedule_flush() writes: `soon` lets later lines join the write until the loop turn
+  // ends (or the outbox reaches 2 KiB); `now` writes what the socket takes at once, for a caller
+  // that knows nothing will join. Either way a failed write is reported from the loop, never
+  // from inside this call.
+  enum class Write { soon, now };
+  void schedule_flush(Write when = Write::soon);
   void flush();
 
   // Stops reading and closes the pipe; idempotent. Unsent messages are dropped; no handler is

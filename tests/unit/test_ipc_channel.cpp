@@ -187,6 +187,25 @@ TEST_CASE("a few messages wait for the end of the loop turn; a full outbox is wr
   REQUIRE(loop.close() == 0);
 }
 
+TEST_CASE("Write::now sends even one short line before the loop runs", "[ipc_channel]") {
+  common::Loop loop;
+  SocketPair pair;
+  {
+    common::IpcChannel sender(loop);
+    sender.open(pair.fds[0]);
+    sender.outbox().append("{\"n\":1}\n");
+    sender.schedule_flush(common::IpcChannel::Write::now);
+    REQUIRE(readable_now(pair.fds[1]) == 8);  // the broker does this when a worker is full
+    sender.outbox().append("{\"n\":2}\n");
+    sender.schedule_flush();  // Write::soon: waits for the end of the turn
+    REQUIRE(readable_now(pair.fds[1]) == 8);
+    uv_run(&loop.get(), UV_RUN_NOWAIT);
+    REQUIRE(readable_now(pair.fds[1]) == 16);
+  }
+  ::close(pair.fds[1]);
+  REQUIRE(loop.close() == 0);
+}
+
 // Counts loop iterations (a check handle runs once per turn) at two moments: while the channel
 // polls, the loop turns many times without any event; once the window has passed, it sleeps.
 TEST_CASE("after a write the loop polls for the configured window, then sleeps", "[ipc_channel]") {
