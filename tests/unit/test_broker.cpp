@@ -224,6 +224,10 @@ TEST_CASE("a hung worker times out (504) and is replaced", "[broker]") {
     auto first_pid = broker.worker_pids().at(0);
     std::deque<Outcome> outcomes;
     Outcome& hung = ask(broker, outcomes, "users", "2");
+    // The next query queues 100 ms later: asked at once, its own 300 ms in the queue would end
+    // in the same millisecond as the hung one's, and which timer fired first was up to chance.
+    auto asked = Clock::now();
+    REQUIRE(run_until(loop, [&] { return Clock::now() - asked >= 100ms; }));
     Outcome& next = ask(broker, outcomes, "users", "3");
     REQUIRE(run_until(loop, [&] { return all_done(outcomes); }));
     REQUIRE(hung.error->code == "ETIMEDOUT");
