@@ -1,31 +1,7 @@
 #include "common/broker_protocol.h"
 
-#include <rapidjson/writer.h>
-
-#include <charconv>
-
 namespace common {
 namespace {
-
-// Lets rapidjson::Writer write straight into a std::string.
-struct StringSink {
-  using Ch = char;
-  std::string& out;
-  void Put(char c) { out.push_back(c); }
-  void Flush() {}
-};
-
-void append_uint(std::string& out, uint64_t value) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
-  out.append(digits, end);
-}
-
-void append_string(std::string& out, std::string_view text) {
-  StringSink sink{out};
-  rapidjson::Writer<StringSink> writer(sink);
-  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-}
 
 std::string_view string_of(const rapidjson::Value& value) {
   return {value.GetString(), value.GetStringLength()};
@@ -57,22 +33,12 @@ Error decode_error_object(const rapidjson::Value& error) {
 
 }  // namespace
 
-void append_json(std::string& out, const rapidjson::Value& value) {
-  if (value.IsUint64()) {  // the common case (ids, user ids) without a Writer
-    append_uint(out, value.GetUint64());
-    return;
-  }
-  StringSink sink{out};
-  rapidjson::Writer<StringSink> writer(sink);
-  value.Accept(writer);
-}
-
 void append_request(std::string& out, uint64_t id, std::string_view bucket,
                     const rapidjson::Value& query) {
   out.append(R"({"id":)");
-  append_uint(out, id);
+  append_json(out, rapidjson::Value(id));
   out.append(R"(,"bucket":)");
-  append_string(out, bucket);
+  append_json_string(out, bucket);
   out.append(R"(,"query":)");
   append_json(out, query);
   out.append("}\n");
@@ -103,9 +69,9 @@ void append_error_reply(std::string& out, const rapidjson::Value& id, const Erro
   out.append(R"({"id":)");
   append_json(out, id);
   out.append(R"(,"error":{"message":)");
-  append_string(out, error.message);
+  append_json_string(out, error.message);
   out.append(R"(,"code":)");
-  append_string(out, error.code);
+  append_json_string(out, error.code);
   out.append("}}\n");
 }
 

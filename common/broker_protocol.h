@@ -19,9 +19,6 @@
 
 namespace common {
 
-// Appends the JSON text of `value` (compact) to `out`.
-void append_json(std::string& out, const rapidjson::Value& value);
-
 // --- parent → worker ---
 void append_request(std::string& out, uint64_t id, std::string_view bucket,
                     const rapidjson::Value& query);

@@ -1,8 +1,12 @@
 #include "common/json.h"
 
 #include <rapidjson/error/en.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <rapidjson/internal/dtoa.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstring>
 
 namespace common {
 namespace {
@@ -12,13 +16,149 @@ std::string invalid_json(size_t offset, std::string_view why) {
   return "invalid JSON at offset " + std::to_string(offset) + ": " + std::string(why);
 }
 
+// The offset of the first byte JSON never allows unescaped: a control character other than the
+// whitespace tab, newline and carriage return (NUL included); npos if there is none.
+size_t find_raw_control(std::string_view text) {
+  // Eight bytes at a time while no byte is below 0x20 (compact JSON has none): `word - 0x20…`
+  // borrows into a byte's top bit exactly when some byte is below 0x20.
+  constexpr uint64_t kOnes = 0x0101010101010101;
+  constexpr uint64_t kTopBits = 0x8080808080808080;
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    if (((word - kOnes * 0x20) & ~word & kTopBits) != 0) break;
+  }
+  for (; i < text.size(); ++i) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') return i;
+  }
+  return std::string_view::npos;
+}
+
+std::string describe_control(char byte) {
+  if (byte == '\0') return "a NUL byte.";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  auto code = static_cast<unsigned char>(byte);
+  return std::string("an unescaped control character 0x") + kHex[code >> 4] + kHex[code & 0xF] +
+         ".";
+}
+
+// What each byte becomes inside a JSON string, as RapidJSON's Writer does it: 0 copies the byte,
+// 'u' writes \u00XX, any other letter writes a backslash and that letter.
+constexpr std::array<char, 256> kEscapes = [] {
+  std::array<char, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[c] = 'u';
+  table['\b'] = 'b';
+  table['\t'] = 't';
+  table['\n'] = 'n';
+  table['\f'] = 'f';
+  table['\r'] = 'r';
+  table['"'] = '"';
+  table['\\'] = '\\';
+  return table;
+}();
+
+template <typename Number>
+void append_number(std::string& out, Number value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end);
+}
+
+void append_double(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out.append("null");
+    return;
+  }
+  char digits[32];  // dtoa writes at most 25 characters ("-1.2345678901234567e-308")
+  char* end = rapidjson::internal::dtoa(value, digits);
+  out.append(digits, end);
+}
+
+void append_value(std::string& out, const rapidjson::Value& value);
+
+void append_object(std::string& out, const rapidjson::Value& object) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& member : object.GetObject()) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, {member.name.GetString(), member.name.GetStringLength()});
+    out.push_back(':');
+    append_value(out, member.value);
+  }
+  out.push_back('}');
+}
+
+void append_array(std::string& out, const rapidjson::Value& array) {
+  out.push_back('[');
+  bool first = true;
+  for (const auto& element : array.GetArray()) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_value(out, element);
+  }
+  out.push_back(']');
+}
+
+void append_value(std::string& out, const rapidjson::Value& value) {
+  switch (value.GetType()) {
+    case rapidjson::kNullType:
+      out.append("null");
+      return;
+    case rapidjson::kFalseType:
+      out.append("false");
+      return;
+    case rapidjson::kTrueType:
+      out.append("true");
+      return;
+    case rapidjson::kObjectType:
+      return append_object(out, value);
+    case rapidjson::kArrayType:
+      return append_array(out, value);
+    case rapidjson::kStringType:
+      return append_json_string(out, {value.GetString(), value.GetStringLength()});
+    case rapidjson::kNumberType:
+      if (value.IsDouble()) return append_double(out, value.GetDouble());
+      if (value.IsInt64()) return append_number(out, value.GetInt64());
+      return append_number(out, value.GetUint64());
+  }
+}
+
 }  // namespace
 
 std::string to_json(const rapidjson::Value& value) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  value.Accept(writer);
-  return {buffer.GetString(), buffer.GetSize()};
+  std::string text;
+  append_json(text, value);
+  return text;
+}
+
+void append_json(std::string& out, const rapidjson::Value& value) {
+  append_value(out, value);
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out.reserve(out.size() + text.size() + 2);
+  out.push_back('"');
+  size_t run = 0;  // start of the plain characters not yet copied
+  for (size_t i = 0; i < text.size(); ++i) {
+    char escape = kEscapes[static_cast<unsigned char>(text[i])];
+    if (escape == 0) continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    out.push_back('\\');
+    out.push_back(escape);
+    if (escape == 'u') {
+      auto byte = static_cast<unsigned char>(text[i]);
+      out.append("00");
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xF]);
+    }
+  }
+  out.append(text.data() + run, text.size() - run);
+  out.push_back('"');
 }
 
 std::optional<Json> parse_json(std::string_view text, std::string* error) {
@@ -29,12 +169,14 @@ std::optional<Json> parse_json(std::string_view text, std::string* error) {
 }
 
 // kParseStopWhenDoneFlag is not used: trailing garbage after the value is an error, as in
-// JSON.parse. For the same reason a NUL byte is refused before parsing: RapidJSON would take it
-// for the end of the text and accept `{}<NUL>anything`.
+// JSON.parse. Raw control characters are refused before parsing, for two reasons: RapidJSON
+// takes a NUL for the end of the text (it would accept `{}<NUL>anything`), and its SSE2 string
+// scanner (1.1.0) misses 0x1A-0x1F, so inside a string they passed or not depending on where a
+// 16-byte block began. JSON.parse refuses them all.
 bool JsonParser::parse(Json& document, std::string_view text, std::string* error) {
-  if (auto nul = text.find('\0'); nul != std::string_view::npos) {
+  if (size_t bad = find_raw_control(text); bad != std::string_view::npos) {
     document.SetNull();
-    if (error != nullptr) *error = invalid_json(nul, "a NUL byte.");
+    if (error != nullptr) *error = invalid_json(bad, describe_control(text[bad]));
     return false;
   }
   // An aligned 16-byte read that holds the terminator ends at most 15 bytes past it.
@@ -56,13 +198,10 @@ Json copy_json(const rapidjson::Value& value) {
 }
 
 std::string error_body(std::string_view message) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  writer.StartObject();
-  writer.Key("error");
-  writer.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-  writer.EndObject();
-  return {buffer.GetString(), buffer.GetSize()};
+  std::string body = R"({"error":)";
+  append_json_string(body, message);
+  body.push_back('}');
+  return body;
 }
 
 std::optional<int64_t> get_int(const rapidjson::Value& object, const char* name) {

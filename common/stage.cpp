@@ -7,9 +7,6 @@
 #include <iostream>
 #include <utility>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "common/promise_error.h"
 
 namespace common {
@@ -130,24 +127,22 @@ void Answer::json(const rapidjson::Value& user, const rapidjson::Value& posts,
   if (answered()) return;  // an error was answered first: this late success is dropped
   // Written straight from the three results: building a document of copies first (as
   // res.json(body) would need) cost a deep copy and a 64 KiB allocator chunk per answer.
-  rapidjson::StringBuffer body;
-  body.Reserve(1024);
-  rapidjson::Writer<rapidjson::StringBuffer> writer(body);
-  writer.StartObject();
-  writer.Key("user");
-  user.Accept(writer);
-  writer.Key("posts");
-  posts.Accept(writer);
-  writer.Key("comments");
-  comments.Accept(writer);
+  std::string body;
+  body.reserve(1024);
+  body.append(R"({"user":)");
+  append_json(body, user);
+  body.append(R"(,"posts":)");
+  append_json(body, posts);
+  body.append(R"(,"comments":)");
+  append_json(body, comments);
   if (state_->wants_trace) {
     Json scratch;  // owns the trace's nodes while it is written
-    writer.Key("trace");
-    state_->trace.to_json(scratch.GetAllocator()).Accept(writer);
+    body.append(R"(,"trace":)");
+    append_json(body, state_->trace.to_json(scratch.GetAllocator()));
   }
-  writer.EndObject();
+  body.push_back('}');
   add_server_timing();
-  state_->res.send(200, std::string_view(body.GetString(), body.GetSize()), http::kJsonType);
+  state_->res.send(200, body, http::kJsonType);
 }
 
 void Answer::json(Json body) const {
