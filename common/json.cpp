@@ -16,19 +16,31 @@ std::string invalid_json(size_t offset, std::string_view why) {
   return "invalid JSON at offset " + std::to_string(offset) + ": " + std::string(why);
 }
 
+// Eight bytes at a time ("SWAR"): tests on a whole 64-bit word, for the scans below. Subtracting
+// n from every byte borrows into a byte's top bit exactly when that byte is below n (for bytes
+// without their own top bit set), so a word can be skipped when no byte matches.
+constexpr uint64_t kOnes = 0x0101010101010101;
+constexpr uint64_t kTopBits = 0x8080808080808080;
+
+uint64_t load_word(const char* bytes) {
+  uint64_t word = 0;
+  std::memcpy(&word, bytes, sizeof word);
+  return word;
+}
+
+constexpr bool has_byte_below(uint64_t word, uint8_t n) {
+  return ((word - kOnes * n) & ~word & kTopBits) != 0;
+}
+
+constexpr bool has_byte(uint64_t word, uint8_t byte) {
+  return has_byte_below(word ^ (kOnes * byte), 1);
+}
+
 // The offset of the first byte JSON never allows unescaped: a control character other than the
 // whitespace tab, newline and carriage return (NUL included); npos if there is none.
 size_t find_raw_control(std::string_view text) {
-  // Eight bytes at a time while no byte is below 0x20 (compact JSON has none): `word - 0x20…`
-  // borrows into a byte's top bit exactly when some byte is below 0x20.
-  constexpr uint64_t kOnes = 0x0101010101010101;
-  constexpr uint64_t kTopBits = 0x8080808080808080;
   size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    uint64_t word = 0;
-    std::memcpy(&word, text.data() + i, sizeof word);
-    if (((word - kOnes * 0x20) & ~word & kTopBits) != 0) break;
-  }
+  while (i + 8 <= text.size() && !has_byte_below(load_word(text.data() + i), 0x20)) i += 8;
   for (; i < text.size(); ++i) {
     auto byte = static_cast<unsigned char>(text[i]);
     if (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') return i;
@@ -140,24 +152,31 @@ void append_json(std::string& out, const rapidjson::Value& value) {
 
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
+  auto plain_word = [](const char* at) {
+    uint64_t word = load_word(at);
+    return !has_byte_below(word, 0x20) && !has_byte(word, '"') && !has_byte(word, '\\');
+  };
   out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
-  size_t run = 0;  // start of the plain characters not yet copied
-  for (size_t i = 0; i < text.size(); ++i) {
-    char escape = kEscapes[static_cast<unsigned char>(text[i])];
-    if (escape == 0) continue;
-    out.append(text.data() + run, i - run);
-    run = i + 1;
+  const char* end = text.data() + text.size();
+  const char* run = text.data();  // the plain characters from here on are not copied yet
+  const char* at = run;
+  while (true) {
+    while (end - at >= 8 && plain_word(at)) at += 8;
+    while (at != end && kEscapes[static_cast<unsigned char>(*at)] == 0) ++at;
+    if (at == end) break;
+    out.append(run, at);
+    auto byte = static_cast<unsigned char>(*at++);
+    run = at;
     out.push_back('\\');
-    out.push_back(escape);
-    if (escape == 'u') {
-      auto byte = static_cast<unsigned char>(text[i]);
+    out.push_back(kEscapes[byte]);
+    if (kEscapes[byte] == 'u') {
       out.append("00");
       out.push_back(kHex[byte >> 4]);
       out.push_back(kHex[byte & 0xF]);
     }
   }
-  out.append(text.data() + run, text.size() - run);
+  out.append(run, end);
   out.push_back('"');
 }
 
