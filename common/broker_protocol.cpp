@@ -35,6 +35,7 @@ Error decode_error_object(const rapidjson::Value& error) {
 
 void append_request(std::string& out, uint64_t id, std::string_view bucket,
                     const rapidjson::Value& query) {
+  out.reserve(out.size() + 64 + bucket.size());  // one allocation for the usual request
   out.append(R"({"id":)");
   append_json(out, rapidjson::Value(id));
   out.append(R"(,"bucket":)");
