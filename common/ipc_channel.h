@@ -10,9 +10,11 @@
 // messages produced in one loop turn (a burst of queries, a batch of replies) leave in one
 // write(2), usually without a write request or a completion callback; only what the socket
 // does not take at once goes through uv_write. That is most of what makes the pool fast.
-// One exception: an outbox that reaches 2 KiB is written at once, so that the peer can start on
+// Two exceptions: an outbox that reaches 2 KiB is written at once, so that the peer can start on
 // the first messages of a long burst while we produce the rest (otherwise two processes
-// exchanging bursts would take turns instead of working at the same time).
+// exchanging bursts would take turns instead of working at the same time); and a caller that
+// knows nothing can join the write asks for it at once (schedule_flush(Write::now)): the broker
+// does, when a worker has all the queries it may take.
 //
 // Polling briefly before sleeping (poll_after_write): once we have written to the peer, its
 // answer usually comes back within microseconds. If the loop went to sleep in epoll_wait

@@ -2,7 +2,7 @@
 //
 // Compact output (no spaces, raw UTF-8) is what Node's JSON.stringify and Express's res.json
 // produce, and it is the IPC wire format: one message per line, so it must never contain '\n'
-// (RapidJSON escapes newlines inside strings, so a compact writer never emits one).
+// (inside strings every control character is escaped, so a compact writer never emits one).
 #pragma once
 
 #include <rapidjson/document.h>
@@ -18,10 +18,12 @@ using Json = rapidjson::Document;
 // Compact JSON text of a value.
 std::string to_json(const rapidjson::Value& value);
 // The same text appended to `out` (no intermediate buffer). Byte for byte what RapidJSON's
-// Writer prints, at about a third of its instructions: runs of plain characters are copied
-// whole, and the only escapes are the ones JSON requires (`"`, `\`, control characters). The
-// one difference is on purpose: NaN and ±Infinity, which a parsed document never holds and the
-// Writer refuses mid-output, print as null, as JSON.stringify prints them.
+// Writer prints with its plain byte-at-a-time scanner: the only escapes are the ones JSON
+// requires (`"`, `\`, control characters), and runs of plain characters are copied whole,
+// eight bytes checked at a time. Two differences, both on purpose: its SSE2 scanner (which we
+// enable for parsing) lets 0x1A-0x1F through unescaped, which is invalid JSON; and NaN and
+// ±Infinity, which a parsed document never holds and the Writer refuses mid-output, print as
+// null, as JSON.stringify prints them.
 void append_json(std::string& out, const rapidjson::Value& value);
 // A JSON string literal, quotes included, for text that is not in a document.
 void append_json_string(std::string& out, std::string_view text);
