@@ -88,30 +88,18 @@ void append_double(std::string& out, double value) {
   out.append(digits, end);
 }
 
-void append_value(std::string& out, const rapidjson::Value& value);
-
-void append_object(std::string& out, const rapidjson::Value& object) {
-  out.push_back('{');
+// `open`, the items separated by commas, `close`: an array's elements or an object's members.
+template <typename Items, typename AppendItem>
+void append_list(std::string& out, char open, const Items& items, char close,
+                 AppendItem append_item) {
+  out.push_back(open);
   bool first = true;
-  for (const auto& member : object.GetObject()) {
+  for (const auto& item : items) {
     if (!first) out.push_back(',');
     first = false;
-    append_json_string(out, {member.name.GetString(), member.name.GetStringLength()});
-    out.push_back(':');
-    append_value(out, member.value);
+    append_item(item);
   }
-  out.push_back('}');
-}
-
-void append_array(std::string& out, const rapidjson::Value& array) {
-  out.push_back('[');
-  bool first = true;
-  for (const auto& element : array.GetArray()) {
-    if (!first) out.push_back(',');
-    first = false;
-    append_value(out, element);
-  }
-  out.push_back(']');
+  out.push_back(close);
 }
 
 void append_value(std::string& out, const rapidjson::Value& value) {
@@ -126,9 +114,14 @@ void append_value(std::string& out, const rapidjson::Value& value) {
       out.append("true");
       return;
     case rapidjson::kObjectType:
-      return append_object(out, value);
+      return append_list(out, '{', value.GetObject(), '}', [&out](const auto& member) {
+        append_json_string(out, {member.name.GetString(), member.name.GetStringLength()});
+        out.push_back(':');
+        append_value(out, member.value);
+      });
     case rapidjson::kArrayType:
-      return append_array(out, value);
+      return append_list(out, '[', value.GetArray(), ']',
+                         [&out](const auto& element) { append_value(out, element); });
     case rapidjson::kStringType:
       return append_json_string(out, {value.GetString(), value.GetStringLength()});
     case rapidjson::kNumberType:
