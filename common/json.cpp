@@ -48,9 +48,10 @@ size_t find_raw_control(std::string_view text) {
   return std::string_view::npos;
 }
 
+constexpr char kHex[] = "0123456789ABCDEF";  // upper case, as RapidJSON writes \u001B
+
 std::string describe_control(char byte) {
   if (byte == '\0') return "a NUL byte.";
-  static constexpr char kHex[] = "0123456789ABCDEF";
   auto code = static_cast<unsigned char>(byte);
   return std::string("an unescaped control character 0x") + kHex[code >> 4] + kHex[code & 0xF] +
          ".";
@@ -70,6 +71,32 @@ constexpr std::array<char, 256> kEscapes = [] {
   table['\\'] = '\\';
   return table;
 }();
+
+// How many bytes at the start of `text` a JSON string takes as they are (up to the first that
+// needs an escape): whole words while they hold no such byte, then byte by byte.
+size_t plain_length(std::string_view text) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  const char* at = begin;
+  while (end - at >= 8) {
+    uint64_t word = load_word(at);
+    if (has_byte_below(word, 0x20) || has_byte(word, '"') || has_byte(word, '\\')) break;
+    at += 8;
+  }
+  while (at != end && kEscapes[static_cast<unsigned char>(*at)] == 0) ++at;
+  return static_cast<size_t>(at - begin);
+}
+
+// A backslash and the escape of one byte: \n, \", \u001B...
+void append_escape(std::string& out, char byte) {
+  auto code = static_cast<unsigned char>(byte);
+  out.push_back('\\');
+  out.push_back(kEscapes[code]);
+  if (kEscapes[code] != 'u') return;
+  out.append("00");
+  out.push_back(kHex[code >> 4]);
+  out.push_back(kHex[code & 0xF]);
+}
 
 template <typename Number>
 void append_number(std::string& out, Number value) {
@@ -144,32 +171,24 @@ void append_json(std::string& out, const rapidjson::Value& value) {
 }
 
 void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  auto plain_word = [](const char* at) {
-    uint64_t word = load_word(at);
-    return !has_byte_below(word, 0x20) && !has_byte(word, '"') && !has_byte(word, '\\');
-  };
-  out.reserve(out.size() + text.size() + 2);
-  out.push_back('"');
-  const char* end = text.data() + text.size();
-  const char* run = text.data();  // the plain characters from here on are not copied yet
-  const char* at = run;
-  while (true) {
-    while (end - at >= 8 && plain_word(at)) at += 8;
-    while (at != end && kEscapes[static_cast<unsigned char>(*at)] == 0) ++at;
-    if (at == end) break;
-    out.append(run, at);
-    auto byte = static_cast<unsigned char>(*at++);
-    run = at;
-    out.push_back('\\');
-    out.push_back(kEscapes[byte]);
-    if (kEscapes[byte] == 'u') {
-      out.append("00");
-      out.push_back(kHex[byte >> 4]);
-      out.push_back(kHex[byte & 0xF]);
-    }
+  constexpr size_t kShort = 64;
+  size_t plain = plain_length(text);
+  if (plain == text.size() && plain <= kShort) {  // the usual string: one append, no escapes
+    char quoted[kShort + 2];
+    quoted[0] = '"';
+    std::memcpy(quoted + 1, text.data(), plain);
+    quoted[plain + 1] = '"';
+    out.append(quoted, plain + 2);
+    return;
   }
-  out.append(run, end);
+  out.push_back('"');
+  while (true) {
+    out.append(text.data(), plain);
+    if (plain == text.size()) break;
+    append_escape(out, text[plain]);
+    text.remove_prefix(plain + 1);
+    plain = plain_length(text);
+  }
   out.push_back('"');
 }
 
