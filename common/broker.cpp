@@ -209,11 +209,11 @@ class Broker::Worker {
     in_flight_.push_back(std::move(pending));  // first: a failing write fails it like the rest
     if (!uv_is_active(timer_.handle())) arm_deadline();
     channel_.outbox().append(request);
-    // A worker given all it may take (with pipeline 1: every query) gets it at once, so that it
-    // works while we finish this loop turn: nothing else could join the write. Below that, a
-    // burst of queries leaves in one write at the end of the turn.
-    bool full = load() >= broker_.options_.pipeline;
-    channel_.schedule_flush(full ? IpcChannel::Write::now : IpcChannel::Write::soon);
+    // A worker with nothing else to do (with pipeline 1: every time) gets its query at once, so
+    // that it works while we finish this loop turn instead of waiting for its end. A worker still
+    // busy with earlier queries gets the burst of this turn in one write at the end of it.
+    bool idle_until_now = load() == 1;
+    channel_.schedule_flush(idle_until_now ? IpcChannel::Write::now : IpcChannel::Write::soon);
   }
 
   // Stops giving this worker queries and lets it go: closing our end of the channel makes a

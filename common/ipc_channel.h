@@ -13,8 +13,8 @@
 // Two exceptions: an outbox that reaches 2 KiB is written at once, so that the peer can start on
 // the first messages of a long burst while we produce the rest (otherwise two processes
 // exchanging bursts would take turns instead of working at the same time); and a caller that
-// knows nothing can join the write asks for it at once (schedule_flush(Write::now)): the broker
-// does, when a worker has all the queries it may take.
+// knows the peer is idle, waiting for this line, asks for it at once (schedule_flush(Write::now)):
+// the broker does, for a query that is the only one its worker has.
 //
 // Polling briefly before sleeping (poll_after_write): once we have written to the peer, its
 // answer usually comes back within microseconds. If the loop went to sleep in epoll_wait

@@ -195,7 +195,7 @@ TEST_CASE("Write::now sends even one short line before the loop runs", "[ipc_cha
     sender.open(pair.fds[0]);
     sender.outbox().append("{\"n\":1}\n");
     sender.schedule_flush(common::IpcChannel::Write::now);
-    REQUIRE(readable_now(pair.fds[1]) == 8);  // the broker does this when a worker is full
+    REQUIRE(readable_now(pair.fds[1]) == 8);  // as the broker does for an idle worker
     sender.outbox().append("{\"n\":2}\n");
     sender.schedule_flush();  // Write::soon: waits for the end of the turn
     REQUIRE(readable_now(pair.fds[1]) == 8);
