@@ -201,7 +201,8 @@ class Broker::Worker {
   [[nodiscard]] int pid() const { return pid_; }
   [[nodiscard]] bool finished() const { return finished_; }
 
-  // `now`: when the query goes out (its bytes leave in this loop turn's flush).
+  // `now`: when the query goes out (its bytes leave at once for an idle worker, otherwise in
+  // this loop turn's flush).
   void send(Pending pending, Clock::time_point now) {
     used_ = true;
     pending.started = single_use_ ? spawned_at_ : now;  // fork mode: spawning counts
@@ -528,7 +529,7 @@ size_t Broker::active_workers() const noexcept {
 }
 
 // Hands queued queries to workers with room, oldest first. One clock read serves the whole
-// batch: they all leave in the same write.
+// batch: they all leave within microseconds of each other.
 void Broker::pump(std::optional<std::chrono::steady_clock::time_point> now) {
   while (!queue_.empty() && !closing_) {
     Worker* worker = pick_worker();

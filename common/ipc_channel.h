@@ -96,8 +96,9 @@ class IpcChannel {
   std::string& outbox() noexcept { return outbox_; }
   // When schedule_flush() writes: `soon` lets later lines join the write until the loop turn
   // ends (or the outbox reaches 2 KiB); `now` writes what the socket takes at once, for a caller
-  // that knows nothing will join. Either way a failed write is reported from the loop, never
-  // from inside this call.
+  // whose peer is idle, waiting for this line (lines added later in the turn still leave
+  // together at its end). Either way a failed write is reported from the loop, never from
+  // inside this call.
   enum class Write { soon, now };
   void schedule_flush(Write when = Write::soon);
   void flush();

@@ -3,9 +3,11 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/internal/dtoa.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace common {
@@ -16,9 +18,11 @@ std::string invalid_json(size_t offset, std::string_view why) {
   return "invalid JSON at offset " + std::to_string(offset) + ": " + std::string(why);
 }
 
-// Eight bytes at a time ("SWAR"): tests on a whole 64-bit word, for the scans below. Subtracting
-// n from every byte borrows into a byte's top bit exactly when that byte is below n (for bytes
-// without their own top bit set), so a word can be skipped when no byte matches.
+// Eight bytes at a time ("SWAR"): yes/no tests on a whole 64-bit word, for the scans below.
+// Subtracting n from every byte sets the top bit of the lowest byte below n (it wraps to 0x80 or
+// more) and of no byte when none is below n, for n <= 0x80; `& ~word` drops bytes that had their
+// top bit set already (UTF-8). Bytes above a match may be flagged too, through the borrow, so
+// the answer says whether a word holds a match, not where: the byte loops find it.
 constexpr uint64_t kOnes = 0x0101010101010101;
 constexpr uint64_t kTopBits = 0x8080808080808080;
 
@@ -28,7 +32,7 @@ uint64_t load_word(const char* bytes) {
   return word;
 }
 
-constexpr bool has_byte_below(uint64_t word, uint8_t n) {
+constexpr bool has_byte_below(uint64_t word, uint8_t n) {  // n <= 0x80
   return ((word - kOnes * n) & ~word & kTopBits) != 0;
 }
 
@@ -40,10 +44,17 @@ constexpr bool has_byte(uint64_t word, uint8_t byte) {
 // whitespace tab, newline and carriage return (NUL included); npos if there is none.
 size_t find_raw_control(std::string_view text) {
   size_t i = 0;
-  while (i + 8 <= text.size() && !has_byte_below(load_word(text.data() + i), 0x20)) i += 8;
-  for (; i < text.size(); ++i) {
-    auto byte = static_cast<unsigned char>(text[i]);
-    if (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') return i;
+  while (i < text.size()) {
+    if (text.size() - i >= 8 && !has_byte_below(load_word(text.data() + i), 0x20)) {
+      i += 8;
+      continue;
+    }
+    // A word with some byte below 0x20 (maybe only the whitespace of a pretty-printed text), or
+    // the last few bytes: one at a time, then words again.
+    for (size_t stop = std::min(text.size(), i + 8); i < stop; ++i) {
+      auto byte = static_cast<unsigned char>(text[i]);
+      if (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') return i;
+    }
   }
   return std::string_view::npos;
 }
@@ -176,7 +187,7 @@ void append_json_string(std::string& out, std::string_view text) {
   if (plain == text.size() && plain <= kShort) {  // the usual string: one append, no escapes
     char quoted[kShort + 2];
     quoted[0] = '"';
-    std::memcpy(quoted + 1, text.data(), plain);
+    if (plain != 0) std::memcpy(quoted + 1, text.data(), plain);  // data() may be null then
     quoted[plain + 1] = '"';
     out.append(quoted, plain + 2);
     return;

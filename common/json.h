@@ -20,16 +20,17 @@ std::string to_json(const rapidjson::Value& value);
 // The same text appended to `out` (no intermediate buffer). Byte for byte what RapidJSON's
 // Writer prints with its plain byte-at-a-time scanner: the only escapes are the ones JSON
 // requires (`"`, `\`, control characters), and runs of plain characters are copied whole,
-// eight bytes checked at a time. Two differences, both on purpose: its SSE2 scanner (which we
-// enable for parsing) lets 0x1A-0x1F through unescaped, which is invalid JSON; and NaN and
-// ±Infinity, which a parsed document never holds and the Writer refuses mid-output, print as
-// null, as JSON.stringify prints them.
+// eight bytes checked at a time. Unlike Writer<StringBuffer> with RAPIDJSON_SSE2 (which we
+// enable for parsing), whose scanner lets 0x1A-0x1F through unescaped (invalid JSON), it
+// escapes every control character. And on purpose: NaN and ±Infinity, which a parsed document
+// never holds and the Writer refuses mid-output, print as null, as JSON.stringify prints them.
 void append_json(std::string& out, const rapidjson::Value& value);
 // A JSON string literal, quotes included, for text that is not in a document.
 void append_json_string(std::string& out, std::string_view text);
 
 // Parses text as one JSON value. On failure returns nullopt and, if `error` is given, a message
-// like "invalid JSON at offset 7: Missing a name for object member.". A NUL byte is an error.
+// like "invalid JSON at offset 7: Missing a name for object member.". A raw control character
+// (NUL included) is an error anywhere, except tab, newline and carriage return between tokens.
 std::optional<Json> parse_json(std::string_view text, std::string* error = nullptr);
 
 // Parses many texts, one after another, RapidJSON's fastest way: from a NUL-terminated copy

@@ -80,7 +80,7 @@ Json by_commenter(const rapidjson::Value& user) {
 void Trace::add(std::string bucket, const QueryTiming& timing) {
   Span span{std::move(bucket), ms_between(arrived_, timing.started),
             ms_between(arrived_, timing.finished)};
-  if (spans_.empty()) spans_.reserve(4);  // a stage makes three queries: one allocation, not three
+  if (spans_.empty()) spans_.reserve(4);  // three queries (four with likes): one allocation
   // Kept in start order: posts and comments of one request may finish in either order.
   auto later = std::upper_bound(spans_.begin(), spans_.end(), span.start_ms,
                                 [](double start, const Span& s) { return start < s.start_ms; });

@@ -157,6 +157,25 @@ TEST_CASE("writing to a peer that is gone ends the channel with an error", "[ipc
   REQUIRE(loop.close() == 0);
 }
 
+TEST_CASE("a failed Write::now is reported from the loop, not from inside the call",
+          "[ipc_channel]") {
+  common::Loop loop;
+  SocketPair pair;
+  Received got;
+  {
+    common::IpcChannel sender(loop);
+    sender.open(pair.fds[0]);
+    got.start(sender);
+    ::close(pair.fds[1]);
+    sender.outbox().append("{\"to\":\"nobody\"}\n");
+    sender.schedule_flush(common::IpcChannel::Write::now);  // EPIPE, kept for the loop
+    REQUIRE_FALSE(got.ended);
+    common::run_loop(loop);
+    REQUIRE(got.ended);  // EPIPE, or the EOF seen first
+  }
+  REQUIRE(loop.close() == 0);
+}
+
 namespace {
 
 // Bytes the peer could read right now, without waiting.

@@ -35,7 +35,8 @@ std::string written_by_rapidjson(const rapidjson::Value& value) {
 // A random string of bytes from all 256, short runs of plain text between them.
 std::string random_text(std::mt19937& random) {
   std::string text;
-  auto length = std::uniform_int_distribution<size_t>(0, 40)(random);
+  // Up to 100: either side of the 64 bytes that append_json_string copies in one piece.
+  auto length = std::uniform_int_distribution<size_t>(0, 100)(random);
   for (size_t i = 0; i < length; ++i) {
     auto pick = random() % 4;
     text.push_back(pick == 0 ? static_cast<char>(random() % 256) : static_cast<char>('a' + pick));
@@ -71,8 +72,10 @@ rapidjson::Value random_value(std::mt19937& random, common::Json::AllocatorType&
       return rapidjson::Value(random() % 2 == 0);
     case 2:
       return rapidjson::Value(static_cast<int64_t>(random()) - (int64_t{1} << 31));
-    case 3:
-      return rapidjson::Value(std::numeric_limits<int64_t>::min() + (random() % 3));
+    case 3: {  // wide negative numbers, down to INT64_MIN
+      auto low = std::numeric_limits<int64_t>::min() + static_cast<int64_t>(random() % 3);
+      return rapidjson::Value(random() % 2 == 0 ? low : low / static_cast<int64_t>(random() | 1));
+    }
     case 4:
       return rapidjson::Value(std::numeric_limits<uint64_t>::max() - (random() % 3));
     case 5:
