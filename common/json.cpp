@@ -59,13 +59,19 @@ size_t find_raw_control(std::string_view text) {
   return std::string_view::npos;
 }
 
-constexpr char kHex[] = "0123456789ABCDEF";  // upper case, as RapidJSON writes \u001B
+// Two hex digits, upper case as RapidJSON writes them (\u001B).
+void append_hex(std::string& out, char byte) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  auto code = static_cast<unsigned char>(byte);
+  out.push_back(kHex[code >> 4]);
+  out.push_back(kHex[code & 0xF]);
+}
 
 std::string describe_control(char byte) {
   if (byte == '\0') return "a NUL byte.";
-  auto code = static_cast<unsigned char>(byte);
-  return std::string("an unescaped control character 0x") + kHex[code >> 4] + kHex[code & 0xF] +
-         ".";
+  std::string text = "an unescaped control character 0x";
+  append_hex(text, byte);
+  return text + ".";
 }
 
 // What each byte becomes inside a JSON string, as RapidJSON's Writer does it: 0 copies the byte,
@@ -105,8 +111,7 @@ void append_escape(std::string& out, char byte) {
   out.push_back(kEscapes[code]);
   if (kEscapes[code] != 'u') return;
   out.append("00");
-  out.push_back(kHex[code >> 4]);
-  out.push_back(kHex[code & 0xF]);
+  append_hex(out, byte);
 }
 
 template <typename Number>
@@ -140,7 +145,15 @@ void append_list(std::string& out, char open, const Items& items, char close,
   out.push_back(close);
 }
 
-void append_value(std::string& out, const rapidjson::Value& value) {
+}  // namespace
+
+std::string to_json(const rapidjson::Value& value) {
+  std::string text;
+  append_json(text, value);
+  return text;
+}
+
+void append_json(std::string& out, const rapidjson::Value& value) {
   switch (value.GetType()) {
     case rapidjson::kNullType:
       out.append("null");
@@ -155,11 +168,11 @@ void append_value(std::string& out, const rapidjson::Value& value) {
       return append_list(out, '{', value.GetObject(), '}', [&out](const auto& member) {
         append_json_string(out, {member.name.GetString(), member.name.GetStringLength()});
         out.push_back(':');
-        append_value(out, member.value);
+        append_json(out, member.value);
       });
     case rapidjson::kArrayType:
       return append_list(out, '[', value.GetArray(), ']',
-                         [&out](const auto& element) { append_value(out, element); });
+                         [&out](const auto& element) { append_json(out, element); });
     case rapidjson::kStringType:
       return append_json_string(out, {value.GetString(), value.GetStringLength()});
     case rapidjson::kNumberType:
@@ -167,18 +180,6 @@ void append_value(std::string& out, const rapidjson::Value& value) {
       if (value.IsInt64()) return append_number(out, value.GetInt64());
       return append_number(out, value.GetUint64());
   }
-}
-
-}  // namespace
-
-std::string to_json(const rapidjson::Value& value) {
-  std::string text;
-  append_json(text, value);
-  return text;
-}
-
-void append_json(std::string& out, const rapidjson::Value& value) {
-  append_value(out, value);
 }
 
 void append_json_string(std::string& out, std::string_view text) {
