@@ -15,7 +15,9 @@
 // callback(error, result) into the Broker's timed callback, noting when the query ran (ms since
 // the request arrived, as measured by the broker), so every answer carries
 //   Server-Timing: users;dur=1000.4, posts;dur=1000.9, comments;dur=1001.2
-// and, with ?trace=1, "trace":[{"bucket":"users","start":0.0,"end":1000.4},…].
+// and, with ?trace=1, "trace":[{"bucket":"users","start":0.0,"end":1000.4},…] in a 200 answer.
+// An error answer's body stays {"error":"…"} (DESIGN's one shape for errors); its timing is in
+// the Server-Timing header only.
 // http_config() and report_failure() are the small pieces of the main() every stage shares.
 #pragma once
 
