@@ -11,8 +11,8 @@
 # ALL server processes (server + workers: utime+stime from /proc, sampled around the run), and
 # peak RSS (sum of VmHWM of server + workers). With RUNS=N each side runs N times, C++ and Express
 # alternating (a burst of load from elsewhere hurts both alike), and the table shows each side's
-# median run by req/s. The ratio line adds the spread of the N pairwise ratios (each C++ run over
-# the Express run right after it). Medians, not maxima: this VM has fast phases of a few minutes in
+# median run by req/s. The ratio line adds the N pairwise ratios (each C++ run over the Express
+# run right after it), lowest first. Medians, not maxima: this VM has fast phases of a few minutes in
 # which Express, all user-space JavaScript, gains up to 1.5x and we about 1.3x; the best of N of
 # each side picks whichever side's luckiest run, the median its usual one.
 # Part 2, the shape: workers at --latency 100 --block sleep; SLOW_RUNS sequential requests per
@@ -186,12 +186,12 @@ median_line() {
   sort -g -k1,1 <<<"$1" | awk '{ line[NR] = $0 } END { print line[int((NR + 1) / 2)] }'
 }
 
-# ratio_spread C_LINES N_LINES: "min-max" of the pairwise req/s ratios (the first field of the
-# i-th line of each), or nothing for a single pair.
-ratio_spread() {
-  paste -d' ' <(cut -d' ' -f1 <<<"$1") <(cut -d' ' -f1 <<<"$2") | awk '
-    $2 > 0 { r = $1 / $2; if (n == 0 || r < lo) lo = r; if (n == 0 || r > hi) hi = r; n++ }
-    END { if (n > 1) printf "%.1f-%.1fx", lo, hi }'
+# pair_ratios C_LINES N_LINES: the pairwise req/s ratios (the first field of the i-th line of
+# each), lowest first, or nothing for a single pair.
+pair_ratios() {
+  paste -d' ' <(cut -d' ' -f1 <<<"$1") <(cut -d' ' -f1 <<<"$2") |
+    awk '$2 > 0 { printf "%.1f\n", $1 / $2 }' | sort -g | awk '
+    { list = list (NR > 1 ? " " : "") $1 } END { if (NR > 1) print list "x" }'
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
@@ -216,7 +216,7 @@ part1() {
     done
     result[$route,cpp]=$(median_line "$(printf '%s\n' "${c_runs[@]}")")
     result[$route,node]=$(median_line "$(printf '%s\n' "${n_runs[@]}")")
-    result[$route,spread]=$(ratio_spread "$(printf '%s\n' "${c_runs[@]}")" \
+    result[$route,pairs]=$(pair_ratios "$(printf '%s\n' "${c_runs[@]}")" \
       "$(printf '%s\n' "${n_runs[@]}")")
     for side in cpp node; do
       read -r rps p50 p99 per_cpu cpu rss non2xx errors <<<"${result[$route,$side]}"
@@ -237,7 +237,7 @@ part1() {
     printf '%-9s %7s %9s %10s ms %10s ms %8s %s\n' "/$route" "$(ratio "$c_rps" "$n_rps")" \
       "$(ratio "$c_cpu" "$n_cpu")" "$(ms "$c_p99")" "$(ms "$n_p50")" \
       "1/$(awk -v a="$n_rss" -v b="$c_rss" 'BEGIN { printf "%.0f", (b > 0 ? a / b : 0) }')" \
-      "${result[$route,spread]}"
+      "${result[$route,pairs]}"
   done
   echo "load at the end of part 1: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
