@@ -124,6 +124,7 @@ class Connection final : public ResponseSink {
   std::deque<std::shared_ptr<ResponseState>> pipeline_;
   size_t writes_pending_ = 0;
   size_t requests_seen_ = 0;
+  size_t requests_at_arm_ = 0;  // requests_seen_ when the timer was last set
   bool reading_ = false;
   bool parsing_ = false;    // inside parse(): unparsed_ must not change under it
   bool peer_done_ = false;  // EOF from the client

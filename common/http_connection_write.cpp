@@ -2,6 +2,7 @@
 // big ones with back-pressure — plus closing and the per-connection timer.
 #include <cstdio>
 #include <exception>
+#include <memory>
 
 #include "common/http_connection.h"
 #include "common/immediate.h"
@@ -26,8 +27,12 @@ void Connection::on_output(ResponseState& state) {
 // Sends what the front answers have produced; a finished answer makes room for the next.
 void Connection::flush_pipeline() {
   while (!pipeline_.empty() && state_ == State::open) {
-    ResponseState& head = *pipeline_.front();
+    // Held here: a failed write closes the connection, which empties the pipeline, and an
+    // answer given synchronously has no other owner left.
+    std::shared_ptr<ResponseState> head_owner = pipeline_.front();
+    ResponseState& head = *head_owner;
     if (!head.out.empty()) write(std::exchange(head.out, std::string()));
+    if (state_ != State::open) break;
     if (head.file && !pump_file(head)) break;  // on_write brings us back here
     if (head.phase != ResponseState::Phase::ended || state_ != State::open) break;
     finish_head();
@@ -232,6 +237,12 @@ void Connection::update_timer(bool restart) {
     want = Wait::body;
   } else if (pipeline_.empty()) {
     want = Wait::idle;
+  }
+  // A new request is progress even when the wait looks the same: a request answered at once
+  // takes the connection from idle to idle, and its clock must start again.
+  if (requests_seen_ != requests_at_arm_) {
+    requests_at_arm_ = requests_seen_;
+    restart = true;
   }
   arm(want, restart);
 }
