@@ -412,8 +412,9 @@ class Broker::Worker {
   void close_process() noexcept {
     if (process_ == nullptr) return;
     process_->data = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(process_),
-             [](uv_handle_t* closed) { delete reinterpret_cast<uv_process_t*>(closed); });
+    auto* handle = reinterpret_cast<uv_handle_t*>(process_);
+    if (!uv_is_closing(handle))  // else someone closed the whole loop: its memory is theirs
+      uv_close(handle, [](uv_handle_t* closed) { delete reinterpret_cast<uv_process_t*>(closed); });
     process_ = nullptr;
   }
 

@@ -74,10 +74,14 @@ int serve_until_signal(uv_loop_t& loop, Server& server, std::string_view announc
 int serve_until_signal(Loop& loop, Server& server, std::string_view announcement,
                        std::function<void()> on_stopping, std::chrono::milliseconds grace) {
   int rc = serve_until_signal(loop.get(), server, announcement, std::move(on_stopping), grace);
+  // After a fatal error the broker and the server still own handles on this loop: their
+  // destructors close them, and ~Loop then drains what is left. Closing the loop here first
+  // would close those handles under them.
+  if (rc != 0) return rc;
   int closed = loop.close();
   if (closed != 0)
     std::fprintf(stderr, "exit: the loop still had handles open (%s)\n", uv_err_name(closed));
-  return rc != 0 ? rc : (closed == 0 ? 0 : 1);
+  return closed == 0 ? 0 : 1;
 }
 
 }  // namespace common::http

@@ -45,7 +45,8 @@ class Server;
 // answers in flight are finished for at most `grace` (then their connections are closed), then
 // on_stopping() runs (close the broker there) and the loop runs until every handle is closed.
 // A second signal cuts the grace short. Returns 0, or 1 if an exception escaped a callback
-// (it is printed). The Loop overload also closes the loop and returns 1 if a handle was left.
+// (it is printed). After a clean stop the Loop overload also closes the loop and returns 1 if a
+// handle was left; after an escaped exception it leaves the loop to the destructors.
 // The URL line ("<announcement> http://HOST:PORT/", Server::announce) is printed only once the
 // signals are watched: a supervisor that sends SIGTERM as soon as it has read the URL must get a
 // graceful stop, not the default action of a signal nobody handles yet.

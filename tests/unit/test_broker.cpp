@@ -10,12 +10,15 @@
 #include <functional>
 #include <iterator>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "common/broker.h"
 #include "common/handle.h"
+#include "common/http_server.h"
 #include "common/loop.h"
+#include "common/shutdown.h"
 #include "tests/support/catch.h"
 #include "tests/support/server_process.h"
 
@@ -330,6 +333,26 @@ TEST_CASE("a broker destroyed without close() still kills and reaps its workers"
   REQUIRE(test_support::child_pids(getpid()).empty());
   common::run_loop(loop);
   REQUIRE(loop.close() == 0);
+}
+
+TEST_CASE("an exception escaping a callback ends the server with 1, workers reaped, no abort",
+          "[broker]") {
+  int exit_code = -1;
+  {
+    common::Loop loop;
+    common::Broker broker(loop, options_for(2, 0));
+    REQUIRE(test_support::child_pids(getpid()).size() == 2);
+    common::http::Server server(loop);
+    server.listen("127.0.0.1", 0);
+    common::Handle<uv_timer_t> fault(loop, uv_timer_init);
+    auto throw_later = [](uv_timer_t* timer) {
+      common::guard(*timer->loop, [] { throw std::runtime_error("a bug in a callback"); });
+    };
+    common::check(uv_timer_start(fault.get(), throw_later, 20, 0), "uv_timer_start");
+    exit_code = common::http::serve_until_signal(loop, server, "test server on");
+  }  // the server, the broker (which still owns its workers) and then the loop go, in that order
+  CHECK(exit_code == 1);
+  CHECK(test_support::child_pids(getpid()).empty());
 }
 
 TEST_CASE("fork-per-query starts one child per query", "[broker]") {
