@@ -18,6 +18,54 @@ std::string invalid_json(size_t offset, std::string_view why) {
   return "invalid JSON at offset " + std::to_string(offset) + ": " + std::string(why);
 }
 
+// Hands the reader's events on to the document, refusing to open more than kMaxJsonDepth
+// arrays and objects one inside another.
+class DepthLimited {
+ public:
+  explicit DepthLimited(Json& document) : document_(document) {}
+  [[nodiscard]] bool too_deep() const { return too_deep_; }
+
+  // RapidJSON's SAX handler interface, under its names.
+  // NOLINTBEGIN(readability-identifier-naming)
+  bool Null() { return document_.Null(); }
+  bool Bool(bool value) { return document_.Bool(value); }
+  bool Int(int value) { return document_.Int(value); }
+  bool Uint(unsigned value) { return document_.Uint(value); }
+  bool Int64(int64_t value) { return document_.Int64(value); }
+  bool Uint64(uint64_t value) { return document_.Uint64(value); }
+  bool Double(double value) { return document_.Double(value); }
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool copy) {
+    return document_.RawNumber(text, length, copy);
+  }
+  bool String(const char* text, rapidjson::SizeType length, bool copy) {
+    return document_.String(text, length, copy);
+  }
+  bool Key(const char* text, rapidjson::SizeType length, bool copy) {
+    return document_.Key(text, length, copy);
+  }
+  bool StartObject() { return enter() && document_.StartObject(); }
+  bool EndObject(rapidjson::SizeType members) {
+    --depth_;
+    return document_.EndObject(members);
+  }
+  bool StartArray() { return enter() && document_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) {
+    --depth_;
+    return document_.EndArray(elements);
+  }
+  // NOLINTEND(readability-identifier-naming)
+
+ private:
+  bool enter() {
+    too_deep_ = ++depth_ > kMaxJsonDepth;
+    return !too_deep_;
+  }
+
+  Json& document_;
+  int depth_ = 0;
+  bool too_deep_ = false;
+};
+
 // Eight bytes at a time ("SWAR"): yes/no tests on a whole 64-bit word, for the scans below.
 // Subtracting n from every byte sets the top bit of the lowest byte below n (it wraps to 0x80 or
 // more) and of no byte when none is below n, for n <= 0x80; `& ~word` drops bytes that had their
@@ -226,11 +274,24 @@ bool JsonParser::parse(Json& document, std::string_view text, std::string* error
   constexpr size_t kReadPastEnd = 16;
   copy_.reserve(text.size() + 1 + kReadPastEnd);
   copy_.assign(text);
-  document.Parse<rapidjson::kParseDefaultFlags>(copy_.c_str());
-  if (!document.HasParseError()) return true;
-  if (error != nullptr)
-    *error = invalid_json(document.GetErrorOffset(),
-                          rapidjson::GetParseError_En(document.GetParseError()));
+  // Document::Parse would be this without the depth limit; Populate runs a reader of our own.
+  rapidjson::ParseResult result;
+  bool too_deep = false;
+  auto parse_into = [&](Json& handler) {
+    rapidjson::StringStream stream(copy_.c_str());
+    DepthLimited limited(handler);
+    result = reader_.Parse<rapidjson::kParseDefaultFlags>(stream, limited);
+    too_deep = limited.too_deep();
+    return !result.IsError();
+  };
+  document.Populate(parse_into);
+  if (!result.IsError()) return true;
+  document.SetNull();
+  if (error != nullptr) {
+    *error = too_deep ? invalid_json(result.Offset(), "more than " + std::to_string(kMaxJsonDepth) +
+                                                          " arrays and objects nested.")
+                      : invalid_json(result.Offset(), rapidjson::GetParseError_En(result.Code()));
+  }
   return false;
 }
 

@@ -30,7 +30,10 @@ void append_json_string(std::string& out, std::string_view text);
 
 // Parses text as one JSON value. On failure returns nullopt and, if `error` is given, a message
 // like "invalid JSON at offset 7: Missing a name for object member.". A raw control character
-// (NUL included) is an error anywhere, except tab, newline and carriage return between tokens.
+// (NUL included) is an error anywhere, except tab, newline and carriage return between tokens;
+// so is nesting deeper than kMaxJsonDepth arrays and objects: the parser, append_json and
+// copy_json all recurse, and a line of a million '[' must cost an error, not the stack.
+constexpr int kMaxJsonDepth = 512;
 std::optional<Json> parse_json(std::string_view text, std::string* error = nullptr);
 
 // Parses many texts, one after another, RapidJSON's fastest way: from a NUL-terminated copy
@@ -49,6 +52,7 @@ class JsonParser {
 
  private:
   std::string copy_;
+  rapidjson::Reader reader_;  // its stack, too, is reused from one text to the next
 };
 
 // A deep copy of a value into a new document (RapidJSON values are move-only).

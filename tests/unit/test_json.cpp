@@ -223,6 +223,40 @@ TEST_CASE("JsonParser refuses raw control characters wherever they fall", "[json
   CHECK_FALSE(parser.parse(document, "[\"a\tb\"]", &error));
 }
 
+TEST_CASE("JsonParser refuses nesting deeper than kMaxJsonDepth, without recursing into it",
+          "[json]") {
+  common::JsonParser parser;
+  common::Json document;
+  std::string error;
+  auto nested = [](int depth, std::string_view open, std::string_view close) {
+    std::string text;
+    for (int i = 0; i < depth; ++i) text += open;
+    text += "1";
+    for (int i = 0; i < depth; ++i) text += close;
+    return text;
+  };
+  const int limit = common::kMaxJsonDepth;
+  // At the limit: parsed, and written back whole (append_json recurses as deep).
+  std::string arrays = nested(limit, "[", "]");
+  REQUIRE(parser.parse(document, arrays));
+  CHECK(common::to_json(document) == arrays);
+  REQUIRE(parser.parse(document, nested(limit, R"({"a":)", "}")));
+  // One more level, of either kind, is an error that says where and why.
+  CHECK_FALSE(parser.parse(document, nested(limit + 1, "[", "]"), &error));
+  CHECK(error == "invalid JSON at offset " + std::to_string(limit + 1) + ": more than " +
+                     std::to_string(limit) + " arrays and objects nested.");
+  CHECK(document.IsNull());
+  CHECK_FALSE(parser.parse(document, nested(limit, "[", "]").insert(limit, "{}"), &error));
+  CHECK(error.find("nested") != std::string::npos);
+  // A million '[' (a hostile IPC line, well under its 16 MiB limit) stops at the limit.
+  CHECK_FALSE(parser.parse(document, std::string(1'000'000, '['), &error));
+  CHECK(error.find("nested") != std::string::npos);
+  CHECK_FALSE(common::parse_json(std::string(1'000'000, '{')));
+  // The parser is still good afterwards.
+  REQUIRE(parser.parse(document, R"({"ok":[true]})"));
+  CHECK(common::to_json(document) == R"({"ok":[true]})");
+}
+
 TEST_CASE("error_body escapes the message", "[json]") {
   CHECK(common::error_body("user \"7\" not found") == R"({"error":"user \"7\" not found"})");
 }
