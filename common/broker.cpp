@@ -176,6 +176,10 @@ class Broker::Worker {
     options.env = env;
     options.stdio_count = 4;
     options.stdio = stdio;
+    // A session of its own: Ctrl-C in a terminal signals the whole foreground process group,
+    // and the workers must not die under the queries the server is still finishing. They stop
+    // when we close the channel (or when it breaks because we died).
+    options.flags = UV_PROCESS_DETACHED;
     spawned_at_ = Clock::now();
     process_ = new uv_process_t{};
     process_->data = this;

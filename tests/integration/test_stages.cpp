@@ -3,11 +3,13 @@
 // timing shape that tells them apart (three slots for 02, two for the others), and stage 05's
 // /file/:name. Servers run on port 0 with --block sleep so that the workers leave the CPU free;
 // stages are exercised in parallel threads where that saves wall time (assertions after join).
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -376,6 +378,41 @@ TEST_CASE("stages stop on SIGTERM with a request in flight, leaving no worker",
     bool failed = outcomes[i].answer.starts_with("HTTP/1.1 5") &&
                   outcomes[i].answer.find("{\"error\":") != std::string::npos;
     CHECK((answered || failed || outcomes[i].answer.empty()));
+  }
+}
+
+TEST_CASE("Ctrl-C in a terminal lets the stages finish the request in flight",
+          "[stages][lifetime]") {
+  struct Outcome {
+    HttpResponse answer;
+    int exit_code = -1;
+    std::string log;
+  };
+  std::vector<Outcome> outcomes(std::size(kStages));
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    // Started like a shell's job, so that the signal reaches the workers too, unless they keep
+    // to a session of their own.
+    auto server = ServerProcess::start_as_group(
+        stage.program, {"0", "--latency", std::to_string(kLatencyMs), "--workers", "3", "--block",
+                        "sleep", "--quiet"});
+    RawClient client(server.port());
+    client.send(keep_alive_get(std::string(stage.route) + "1"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(kLatencyMs / 2));
+    server.signal_group(SIGINT);  // what the terminal sends to its foreground job on Ctrl-C
+    try {
+      outcomes[i].answer = client.read_response(false, 5s);
+    } catch (const std::exception& error) {
+      outcomes[i].answer.body = error.what();
+    }
+    outcomes[i].exit_code = server.wait_for_exit(10s);
+    outcomes[i].log = server.stderr_text();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program << " answered " << outcomes[i].answer.body << "\nstderr:\n"
+                            << outcomes[i].log);
+    check_user_answer(outcomes[i].answer, 1);
+    CHECK(outcomes[i].exit_code == 0);
+    CHECK(outcomes[i].log.find("starting another") == std::string::npos);
   }
 }
 

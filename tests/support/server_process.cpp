@@ -71,6 +71,20 @@ std::string source_path(std::string_view relative) {
 
 ServerProcess ServerProcess::start(std::string_view program, std::vector<std::string> args,
                                    std::chrono::milliseconds wait) {
+  return spawn(program, std::move(args), wait, false);
+}
+
+ServerProcess ServerProcess::start_as_group(std::string_view program,
+                                            std::vector<std::string> args) {
+  return spawn(program, std::move(args), std::chrono::seconds(15), true);
+}
+
+void ServerProcess::signal_group(int signal) const {
+  if (pid_ > 0) kill(-pid_, signal);
+}
+
+ServerProcess ServerProcess::spawn(std::string_view program, std::vector<std::string> args,
+                                   std::chrono::milliseconds wait, bool own_group) {
   ServerProcess server;
   server.stderr_path_ = make_temp_file("tutorial-stderr");
   std::string path = bin_path(program);
@@ -85,7 +99,14 @@ ServerProcess ServerProcess::start(std::string_view program, std::vector<std::st
   std::vector<char*> argv{path.data()};
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  int rc = posix_spawn(&server.pid_, path.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  if (own_group) {
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);  // a new group, led by the server
+  }
+  int rc = posix_spawn(&server.pid_, path.c_str(), &actions, &attributes, argv.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   if (rc != 0) {

@@ -27,6 +27,9 @@ class ServerProcess {
   // Throws std::runtime_error (with the program's stderr) if it exits or says nothing in time.
   static ServerProcess start(std::string_view program, std::vector<std::string> args,
                              std::chrono::milliseconds wait = std::chrono::seconds(15));
+  // The same, as the leader of a new process group, like a job a shell starts: then
+  // signal_group() does what Ctrl-C does in a terminal.
+  static ServerProcess start_as_group(std::string_view program, std::vector<std::string> args);
   ~ServerProcess();
   ServerProcess(ServerProcess&& other) noexcept;
   ServerProcess& operator=(ServerProcess&&) = delete;
@@ -41,12 +44,16 @@ class ServerProcess {
   // Sends `signal` and waits for the exit; returns the exit code, or 128 + signal number if it
   // was killed by a signal, or -1 if it had to be killed with SIGKILL after `wait`.
   int stop(int signal = 15, std::chrono::milliseconds wait = std::chrono::seconds(15));
+  // Sends `signal` to the process group the server leads (start_as_group only).
+  void signal_group(int signal) const;
   // Waits for an exit without sending anything; same return values as stop(), -2 on timeout.
   int wait_for_exit(std::chrono::milliseconds wait);
   [[nodiscard]] bool running();
 
  private:
   ServerProcess() = default;
+  static ServerProcess spawn(std::string_view program, std::vector<std::string> args,
+                             std::chrono::milliseconds wait, bool own_group);
   pid_t pid_ = -1;
   int port_ = 0;
   int stdout_fd_ = -1;
