@@ -580,8 +580,9 @@ Error Broker::spawn_failure(int rc) const {
   return Error{"EWORKER", describe_uv(rc, "cannot start worker '" + argv_storage_[0] + "'")};
 }
 
-// Tops the pool up to its size; if the worker cannot even be started, queued queries fail now
-// (nothing waits forever) and another attempt follows after a backoff.
+// Tops the pool up to its size; if a worker cannot even be started, another attempt follows
+// after a backoff. The queued queries wait for the workers still alive; only when there is
+// none do they fail now (nothing waits forever).
 void Broker::ensure_pool() {
   if (closing_ || options_.fork_per_query) return;
   while (active_workers() < options_.workers) {
@@ -589,10 +590,12 @@ void Broker::ensure_pool() {
     if (rc == 0) continue;
     Error failure = spawn_failure(rc);
     std::cerr << "broker: " << failure.message << "\n";
-    std::vector<Pending> failed(std::make_move_iterator(queue_.begin()),
-                                std::make_move_iterator(queue_.end()));
-    queue_.clear();
-    fail_later(std::move(failed), failure);
+    if (active_workers() == 0) {
+      std::vector<Pending> failed(std::make_move_iterator(queue_.begin()),
+                                  std::make_move_iterator(queue_.end()));
+      queue_.clear();
+      fail_later(std::move(failed), failure);
+    }
     ++quick_deaths_;
     schedule_respawn();
     return;

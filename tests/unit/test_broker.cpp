@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -20,6 +21,7 @@
 #include "common/loop.h"
 #include "common/shutdown.h"
 #include "tests/support/catch.h"
+#include "tests/support/scratch.h"
 #include "tests/support/server_process.h"
 
 namespace {
@@ -259,6 +261,34 @@ TEST_CASE("a crashing worker fails its query with EWORKER (502) and is replaced"
     REQUIRE(common::http_status_for(*crashed.error) == 502);
     REQUIRE_FALSE(after.error);
     REQUIRE(broker.workers_started() == 2);
+    close_broker(loop, broker);
+  }
+  REQUIRE(loop.close() == 0);
+}
+
+TEST_CASE("a replacement that cannot start leaves the queue to the workers still alive",
+          "[broker]") {
+  test_support::ScratchDir dir("broker-gone");
+  std::filesystem::path program = dir.path() / "broker-worker";
+  std::filesystem::copy_file(test_support::bin_path("broker-worker"), program);
+  std::filesystem::permissions(program, std::filesystem::perms::owner_all);
+  common::Loop loop;
+  {
+    auto options = options_for(2, 30, {"--crash", "posts"});
+    options.worker_command[0] = program.string();
+    common::Broker broker(loop, options);
+    std::filesystem::remove(program);  // from now on every spawn fails with ENOENT
+    std::deque<Outcome> outcomes;
+    Outcome& crashed = ask(broker, outcomes, "posts", R"({"poster":1})");
+    for (int id = 1; id <= 12; ++id) ask(broker, outcomes, "users", std::to_string(id));
+    REQUIRE(run_until(loop, [&] { return all_done(outcomes); }));
+    REQUIRE(crashed.error);
+    CHECK(crashed.error->code == "EWORKER");
+    // 12 queries of 30 ms on the one worker left; meanwhile its twin fails to start at 100 ms
+    // and again at 300 ms.
+    auto failed = std::count_if(outcomes.begin() + 1, outcomes.end(),
+                                [](const Outcome& outcome) { return outcome.error.has_value(); });
+    CHECK(failed == 0);
     close_broker(loop, broker);
   }
   REQUIRE(loop.close() == 0);
