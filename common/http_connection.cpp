@@ -106,7 +106,7 @@ void Connection::handle_bytes(std::string_view data) {
     unparsed_.append(data);
     parse_buffered();
   }
-  if (pipeline_.size() >= core_->config.max_pipelined) stop_reading();
+  if (!room_for_more()) stop_reading();
   update_timer(parser_.in_message() && !parser_.reading_headers());
 }
 
@@ -114,12 +114,23 @@ bool Connection::can_parse() const {
   return state_ == State::open && !core_->stopping && !parser_.error() && !parser_.closed();
 }
 
+// Whether to take in another request: not while max_pipelined answers are pending, nor while
+// answers already given wait in the write queue for a client that does not read them (answers
+// given at once leave the pipeline at once; without this, such a client could pile them up
+// without bound). after_write() takes requests in again once the queue is down.
+bool Connection::room_for_more() const {
+  const Config& config = core_->config;
+  return pipeline_.size() < config.max_pipelined &&
+         uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_)) <=
+             config.write_high_water;
+}
+
 // Feeds the parser until the bytes run out, the pipeline is full or parsing must stop;
 // returns how many bytes were used.
 size_t Connection::parse(std::string_view data) {
   parsing_ = true;
   size_t used = 0;
-  while (used < data.size() && can_parse() && pipeline_.size() < core_->config.max_pipelined) {
+  while (used < data.size() && can_parse() && room_for_more()) {
     size_t n = parser_.feed(data.substr(used));
     used += n;
     if (parser_.has_request()) {

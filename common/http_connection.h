@@ -80,6 +80,7 @@ class Connection final : public ResponseSink {
   size_t parse(std::string_view data);
   void parse_buffered();
   bool can_parse() const;
+  bool room_for_more() const;
   void handle_eof();
   void start_reading();
   void stop_reading();

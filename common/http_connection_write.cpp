@@ -60,10 +60,9 @@ void Connection::after_flush() {
     close_after_writes();
     return;
   }
-  if (!parsing_ && pipeline_.size() < core_->config.max_pipelined && can_parse()) {
+  if (!parsing_ && room_for_more() && can_parse()) {
     if (!unparsed_.empty()) parse_buffered();
-    if (state_ == State::open && pipeline_.size() < core_->config.max_pipelined && can_parse())
-      start_reading();
+    if (state_ == State::open && room_for_more() && can_parse()) start_reading();
   }
   if (state_ == State::open && pipeline_.empty() && unparsed_.empty() && peer_done_) {
     close_after_writes();
@@ -148,6 +147,7 @@ void Connection::after_write(int status) {
   if (writes_pending_ == 0 && !pipeline_.empty() && pipeline_.front()->file) flush_pipeline();
   if (state_ != State::open) return;
   if (!pipeline_.empty()) notify_drain(pipeline_.front(), true);
+  after_flush();       // the queue shrank: requests held back by it may come in now
   update_timer(true);  // progress: the write-stall clock starts again
 }
 

@@ -2,7 +2,9 @@
 // keep-alive, pipelining, HEAD, HTTP/1.0, error statuses, smuggling, timeouts, disconnects,
 // slow readers and SIGTERM.
 #include <signal.h>
+#include <sys/socket.h>
 
+#include <cerrno>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -275,6 +277,38 @@ TEST_CASE("a client that never reads cannot make the server buffer without bound
   CHECK(during - before < long{32} * 1024);  // paused at the high-water mark, not 256 MiB
   CHECK(test_support::http_get(server.port(), "/hello").body == "hello\n");  // others are served
   // No progress for the idle timeout: the stalled connection is dropped.
+  CHECK(eventually([&] { return open_connections(server.port()) == 0; }, 8s));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a client that pipelines without reading cannot pile up answers without bound",
+          "[http][integration]") {
+  ServerProcess server = start_server({"--high-water", "65536"});
+  long before = rss_kib(server.pid());
+  RawClient greedy(server.port());
+  std::string burst;
+  for (int i = 0; i < 1000; ++i) burst += get("/hello");  // each answered at once
+  // As fast as the kernel takes them, for 1.5 s; once the server stops reading, its buffers and
+  // ours fill up and send() says EAGAIN.
+  size_t sent = 0;
+  auto deadline = std::chrono::steady_clock::now() + 1500ms;
+  while (std::chrono::steady_clock::now() < deadline && sent < (size_t{1} << 30)) {
+    size_t at = sent % burst.size();
+    ssize_t n =
+        ::send(greedy.fd(), burst.data() + at, burst.size() - at, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      std::this_thread::sleep_for(10ms);
+    } else {
+      break;
+    }
+  }
+  long during = rss_kib(server.pid());
+  INFO("sent " << sent / 1024 << " KiB of requests");
+  CHECK(during - before < long{32} * 1024);
+  CHECK(test_support::http_get(server.port(), "/hello").body == "hello\n");  // others are served
+  greedy.close();
   CHECK(eventually([&] { return open_connections(server.port()) == 0; }, 8s));
   CHECK(server.stop() == 0);
 }
