@@ -191,7 +191,10 @@ class Broker::Worker {
     pid_ = process_->pid;
     channel_.poll_after_write(std::chrono::microseconds(broker_.options_.poll_us));
     channel_.start([this](Json& message) { on_message(message); },
-                   [this](std::optional<Error> error) { on_channel_end(std::move(error)); });
+                   [this](std::optional<Error> error) { on_channel_end(std::move(error)); },
+                   [this](std::string_view, const std::string& why) {
+                     garbled("a line that is not JSON (" + why + ")");
+                   });
     return 0;
   }
 
@@ -311,10 +314,7 @@ class Broker::Worker {
   void on_message(Json& message) {
     std::string why;
     std::optional<Reply> reply = decode_reply(message, &why);
-    if (!reply) {
-      std::cerr << "broker: ignoring a message from worker pid " << pid_ << ": " << why << "\n";
-      return;
-    }
+    if (!reply) return garbled("a message that is not a reply (" + why + ")");
     auto match = std::find_if(in_flight_.begin(), in_flight_.end(),
                               [&](const Pending& p) { return p.id == reply->id; });
     if (match == in_flight_.end()) {
@@ -333,6 +333,18 @@ class Broker::Worker {
     broker_.pump();
     QueryTiming timing{done.started, channel_.last_read_at()};
     done.done(std::move(reply->error), std::move(message), timing);
+  }
+
+  // Something the worker should not have sent. With one query in flight it can only have been
+  // meant as that query's answer: it fails now (502), not at its timeout with a 504 and a
+  // killed worker. With more in flight nobody can tell which; the timeout decides.
+  void garbled(const std::string& what) {
+    std::cerr << "broker: worker pid " << pid_ << " sent " << what << "\n";
+    if (in_flight_.size() != 1) return;
+    broker_.fail_later(take_in_flight(),
+                       Error{"EWORKER", "worker pid " + std::to_string(pid_) + " sent " + what +
+                                            " instead of an answer"});
+    broker_.pump();
   }
 
   void on_channel_end(std::optional<Error> error) {

@@ -92,7 +92,12 @@ std::optional<Reply> decode_reply(Json& message, std::string* why) {
     message.SetNull();
     return reply;
   }
-  if (!message.HasMember("result")) return fail("a reply needs a \"result\" or an \"error\"");
+  if (!message.HasMember("result")) {
+    reply.error = Error{"EWORKER", "the worker answered query " + std::to_string(reply.id) +
+                                       " with neither a \"result\" nor an \"error\""};
+    message.SetNull();
+    return reply;
+  }
   // Swap the result up to the root: it stays in the document's allocator, nothing is copied.
   rapidjson::Value taken;
   taken.Swap(message["result"]);

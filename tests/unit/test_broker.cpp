@@ -220,6 +220,38 @@ TEST_CASE("a worker that reports a failure passes its code through", "[broker]")
   REQUIRE(loop.close() == 0);
 }
 
+TEST_CASE("a worker that sends something other than a reply fails its query at once (502)",
+          "[broker]") {
+  struct Case {
+    std::string sent;
+    std::string expected;
+  };
+  const Case tried = GENERATE(values<Case>({
+      {"not json", "sent a line that is not JSON"},
+      {R"({"hello":1})", "sent a message that is not a reply"},
+      {R"({"id":1})", R"(with neither a "result" nor an "error")"},  // result: undefined, in Node
+  }));
+  CAPTURE(tried.sent);
+  common::Loop loop;
+  {
+    auto options = options_for(1, 0);
+    // A worker of three shell lines: read the query, answer it with `sent`, wait for the end.
+    options.worker_command = {"/bin/sh", "-c",
+                              "read query <&3; echo '" + tried.sent + "' >&3; read query <&3"};
+    common::Broker broker(loop, options);
+    std::deque<Outcome> outcomes;
+    Outcome& asked = ask(broker, outcomes, "users", "1");
+    auto started = Clock::now();
+    REQUIRE(run_until(loop, [&] { return all_done(outcomes); }));
+    CHECK(Clock::now() - started < 5s);  // not the 10 s query timeout
+    REQUIRE(asked.error);
+    CHECK(asked.error->code == "EWORKER");
+    CHECK(asked.error->message.find(tried.expected) != std::string::npos);
+    close_broker(loop, broker);
+  }
+  REQUIRE(loop.close() == 0);
+}
+
 TEST_CASE("a hung worker times out (504) and is replaced", "[broker]") {
   common::Loop loop;
   {

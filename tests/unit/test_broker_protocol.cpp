@@ -87,13 +87,24 @@ TEST_CASE("decode_reply passes error codes through and fills in what is missing"
   REQUIRE(common::decode_reply(text)->error->message == "boom");
 }
 
+TEST_CASE("decode_reply makes a reply with neither result nor error an EWORKER error",
+          "[protocol]") {
+  auto neither = parse(R"({"id":7})");  // JSON.stringify({id: 7, result: undefined})
+  auto reply = common::decode_reply(neither);
+  REQUIRE(reply.has_value());
+  CHECK(reply->id == 7);
+  REQUIRE(reply->error.has_value());
+  CHECK(reply->error->code == "EWORKER");
+  CHECK(reply->error->message ==
+        R"(the worker answered query 7 with neither a "result" nor an "error")");
+  CHECK(neither.IsNull());
+}
+
 TEST_CASE("decode_reply refuses what is not a reply to one of our ids", "[protocol]") {
   std::string why;
   auto text_id = parse(R"({"id":"x","result":1})");
   REQUIRE_FALSE(common::decode_reply(text_id, &why).has_value());
   REQUIRE(why.find("id") != std::string::npos);
-  auto neither = parse(R"({"id":1})");
-  REQUIRE_FALSE(common::decode_reply(neither).has_value());
   auto scalar = parse("42");
   REQUIRE_FALSE(common::decode_reply(scalar).has_value());
 }
