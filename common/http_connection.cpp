@@ -162,7 +162,12 @@ void Connection::handle_eof() {
     if (state_ == State::lingering) close_now();
     return;
   }
-  if (unparsed_.empty()) parser_.finish();
+  if (unparsed_.empty() && !parser_.error()) {
+    parser_.finish();
+    // A request cut short by the end of the input: a 400 after the answers before it, as Node
+    // gives, rather than a silent close.
+    if (parser_.error() && state_ == State::open) fail_request(*parser_.error());
+  }
   after_flush();  // closes now if nothing is left to answer
 }
 

@@ -22,6 +22,11 @@ int shielded(llhttp_t* parser, Body&& body) noexcept {
   }
 }
 
+// A body's bytes on the wire: a one-byte chunk takes six ("1\r\nx\r\n"), and some room is
+// left for chunk extensions (Node allows 16 KiB of them per request) and the last chunk.
+constexpr size_t kWirePerDataByte = 6;
+constexpr size_t kFramingAllowance = size_t{64} * 1024;
+
 }  // namespace
 
 // Built once, fields assigned by name: llhttp's struct layout changes between versions.
@@ -66,8 +71,19 @@ RequestParser::RequestParser(ParserLimits limits) : limits_(limits) {
 
 size_t RequestParser::feed(std::string_view bytes) {
   if (error_ || closed_ || ready_ || bytes.empty()) return 0;
+  const bool in_body = in_message_ && !in_headers_;
   llhttp_errno_t code = llhttp_execute(&parser_, bytes.data(), bytes.size());
-  if (code == HPE_OK) return bytes.size();
+  if (code == HPE_OK) {
+    // llhttp passes only the data of a chunked body to on_body: chunk extensions and a chunk
+    // size with endless leading zeros would go on for ever. Everything read during a body
+    // counts here, against a bound that still lets max_body_bytes arrive in one-byte chunks.
+    if (in_body) body_wire_bytes_ += bytes.size();
+    if (body_wire_bytes_ > kWirePerDataByte * limits_.max_body_bytes + kFramingAllowance) {
+      fail(413, "Payload Too Large");
+      in_headers_ = in_message_ = false;
+    }
+    return bytes.size();
+  }
   if (code == HPE_PAUSED || code == HPE_PAUSED_UPGRADE) {
     // Paused in on_message_complete: the next request starts at the pause position.
     size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - bytes.data());
@@ -107,7 +123,7 @@ int RequestParser::fail(int status, std::string message) {
 
 int RequestParser::on_message_begin() {
   request_.arrived = std::chrono::steady_clock::now();
-  header_bytes_ = body_bytes_ = 0;
+  header_bytes_ = body_bytes_ = body_wire_bytes_ = 0;
   in_headers_ = in_message_ = true;
   return 0;
 }

@@ -78,6 +78,7 @@ class RequestParser {
   std::string value_;
   size_t header_bytes_ = 0;
   size_t body_bytes_ = 0;
+  size_t body_wire_bytes_ = 0;  // the body as sent: chunk sizes, extensions and CRLFs included
   std::optional<ParseError> error_;
   bool ready_ = false;
   bool in_headers_ = false;

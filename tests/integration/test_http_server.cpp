@@ -173,6 +173,40 @@ TEST_CASE("limits: 414, 431, 413, and 400 for malformed requests, each then clos
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("a request cut short by the end of the input gets a 400", "[http][integration]") {
+  ServerProcess server = start_server();
+  RawClient client(server.port());
+  client.send(get("/hello") + "GET /hello HTTP/1.1\r\nHost:");
+  ::shutdown(client.fd(), SHUT_WR);  // the client is done sending; it still reads
+  std::string answers = client.read_until_close(5s);
+  CHECK(answers.starts_with("HTTP/1.1 200"));
+  CHECK(answers.find("HTTP/1.1 400") != std::string::npos);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a chunked body cannot go on for ever in its framing", "[http][integration]") {
+  ServerProcess server = start_server();
+  RawClient client(server.port());
+  // One chunk whose extension never ends: llhttp hands none of it to on_body.
+  client.send("POST /echo/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1;e=");
+  std::string more(size_t{64} * 1024, 'a');
+  size_t sent = 0;
+  auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < deadline && sent < size_t{16} * 1024 * 1024) {
+    ssize_t n = ::send(client.fd(), more.data(), more.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      std::this_thread::sleep_for(5ms);
+    } else {
+      break;  // the server has closed
+    }
+  }
+  INFO("sent " << sent / 1024 << " KiB of extension");
+  CHECK(client.read_until_close(5s).starts_with("HTTP/1.1 413"));
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("request smuggling shapes get 400 and the connection closes", "[http][integration]") {
   ServerProcess server = start_server();
   const char* shapes[] = {

@@ -191,6 +191,24 @@ TEST_CASE("bodies are read and discarded up to the limit, 413 above it", "[http]
   CHECK(parse_all(chunked, 1, limits).requests.size() == 1);
 }
 
+TEST_CASE("a chunked body's framing counts too, but one-byte chunks up to the limit pass",
+          "[http][parser]") {
+  ParserLimits limits;
+  limits.max_body_bytes = 4096;
+  const std::string head = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string one_byte_chunks = head;
+  for (size_t i = 0; i < limits.max_body_bytes; ++i) one_byte_chunks += "1\r\nx\r\n";
+  one_byte_chunks += "0\r\n\r\n";
+  Parsed fine = parse_all(one_byte_chunks, 1000, limits);
+  CHECK(fine.error_status == 0);
+  CHECK(fine.requests.size() == 1);
+  // Neither an endless chunk extension nor endless leading zeros reach on_body.
+  Parsed extension = parse_all(head + "1;e=" + std::string(size_t{1} << 20, 'a'), 1000, limits);
+  CHECK(extension.error_status == 413);
+  Parsed zeros = parse_all(head + std::string(size_t{1} << 20, '0'), 1000, limits);
+  CHECK(zeros.error_status == 413);
+}
+
 TEST_CASE("finish() in the middle of a request is an error, between requests it is not",
           "[http][parser]") {
   RequestParser partial;
