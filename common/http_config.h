@@ -10,7 +10,7 @@
 namespace common::http {
 
 struct Config {
-  ParserLimits limits;  // 414 / 431 / 413 thresholds
+  ParserLimits limits;  // 414 / 431 / 413 thresholds (a chunked body's framing counts too)
   // A request's header block must be complete this long after its first byte (or, for the first
   // request, after the connection opened): the slowloris bound.
   std::chrono::milliseconds header_timeout{10'000};
@@ -22,7 +22,8 @@ struct Config {
   // the answer we just sent, e.g. a 400 or 413).
   std::chrono::milliseconds linger_timeout{2'000};
   // A response should pause while more than this many bytes wait in the socket's write queue
-  // (or, for a pipelined answer not yet at the front, in its own buffer).
+  // (or, for a pipelined answer not yet at the front, in its own buffer), and the connection
+  // takes in no new request meanwhile.
   size_t write_high_water = size_t{256} * 1024;
   // Requests parsed but not yet answered on one connection; beyond it reading stops.
   size_t max_pipelined = 16;
