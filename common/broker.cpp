@@ -336,14 +336,17 @@ class Broker::Worker {
   }
 
   // Something the worker should not have sent. With one query in flight it can only have been
-  // meant as that query's answer: it fails now (502), not at its timeout with a 504 and a
-  // killed worker. With more in flight nobody can tell which; the timeout decides.
+  // meant as that query's answer: it fails now (502), not at its timeout with a 504, and the
+  // worker, whose state nobody knows any more, is replaced. With more in flight nobody can tell
+  // which; the timeout decides.
   void garbled(const std::string& what) {
     std::cerr << "broker: worker pid " << pid_ << " sent " << what << "\n";
-    if (in_flight_.size() != 1) return;
+    if (in_flight_.size() != 1 || retiring_) return;
     broker_.fail_later(take_in_flight(),
                        Error{"EWORKER", "worker pid " + std::to_string(pid_) + " sent " + what +
                                             " instead of an answer"});
+    retire(SIGTERM);
+    broker_.ensure_pool();
     broker_.pump();
   }
 

@@ -106,7 +106,7 @@ void Connection::handle_bytes(std::string_view data) {
     unparsed_.append(data);
     parse_buffered();
   }
-  if (!room_for_more()) stop_reading();
+  if (state_ == State::open && !room_for_more()) stop_reading();  // else closing decides
   update_timer(parser_.in_message() && !parser_.reading_headers());
 }
 
@@ -162,13 +162,17 @@ void Connection::handle_eof() {
     if (state_ == State::lingering) close_now();
     return;
   }
-  if (unparsed_.empty() && !parser_.error()) {
-    parser_.finish();
-    // A request cut short by the end of the input: a 400 after the answers before it, as Node
-    // gives, rather than a silent close.
-    if (parser_.error() && state_ == State::open) fail_request(*parser_.error());
-  }
+  finish_input();
   after_flush();  // closes now if nothing is left to answer
+}
+
+// At the client's end of input: a request begun but not complete gets a 400 (after the answers
+// before it, as Node gives) instead of a silent close. Bytes held back in unparsed_ are parsed
+// first: while there are any, reading is stopped, so the end is only seen after them.
+void Connection::finish_input() {
+  if (!peer_done_ || !unparsed_.empty() || parser_.error() || state_ != State::open) return;
+  parser_.finish();
+  if (parser_.error()) fail_request(*parser_.error());
 }
 
 void Connection::dispatch(Request request) {

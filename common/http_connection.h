@@ -82,6 +82,7 @@ class Connection final : public ResponseSink {
   bool can_parse() const;
   bool room_for_more() const;
   void handle_eof();
+  void finish_input();
   void start_reading();
   void stop_reading();
   void dispatch(Request request);

@@ -239,10 +239,12 @@ void Connection::update_timer(bool restart) {
     want = Wait::idle;
   }
   // A new request is progress even when the wait looks the same: a request answered at once
-  // takes the connection from idle to idle, and its clock must start again.
+  // takes the connection from idle to idle, and its clock must start again. Not for a stalled
+  // write, though: there only the client reading counts (after_write), or a client that never
+  // reads could keep its connection by asking again now and then.
   if (requests_seen_ != requests_at_arm_) {
     requests_at_arm_ = requests_seen_;
-    restart = true;
+    restart = restart || want != Wait::write;
   }
   arm(want, restart);
 }

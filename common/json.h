@@ -46,8 +46,9 @@ std::optional<Json> parse_json(std::string_view text, std::string* error = nullp
 // hardware, but AddressSanitizer reports it, and the tests run under it.
 class JsonParser {
  public:
-  // Parses `text` into `document`, replacing what it held. On failure returns false and, if
-  // `error` is given, says why and where, like parse_json.
+  // Parses `text` into `document`, replacing what it held. On failure returns false, leaves
+  // `document` null and, if `error` is given, says why and where, like parse_json. (The
+  // document's own HasParseError() is not set: ask the return value.)
   bool parse(Json& document, std::string_view text, std::string* error = nullptr);
 
  private:

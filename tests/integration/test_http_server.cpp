@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -36,6 +37,18 @@ long rss_kib(pid_t pid) {
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return -1;
+}
+
+// Sockets among a process's descriptors (links "socket:[inode]" in /proc/PID/fd).
+int socket_fds(pid_t pid) {
+  namespace fs = std::filesystem;
+  int sockets = 0;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", error)) {
+    std::error_code unreadable;  // the descriptor may be closed by now
+    if (fs::read_symlink(entry.path(), unreadable).string().starts_with("socket:")) ++sockets;
+  }
+  return sockets;
 }
 
 int open_connections(int port) {
@@ -184,6 +197,23 @@ TEST_CASE("a request cut short by the end of the input gets a 400", "[http][inte
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("a request cut short after a full pipeline gets its 400 too", "[http][integration]") {
+  ServerProcess server = start_server();
+  RawClient client(server.port());
+  std::string requests;
+  for (int i = 0; i < 16; ++i) requests += get("/slow/100");  // the pipeline's limit: 16
+  client.send(requests + "GET /hello HTTP/1.1\r\nHost:");     // held back, then cut short
+  ::shutdown(client.fd(), SHUT_WR);
+  std::string answers = client.read_until_close(5s);
+  size_t ok = 0;
+  for (size_t at = answers.find("HTTP/1.1 200"); at != std::string::npos;
+       at = answers.find("HTTP/1.1 200", at + 1))
+    ++ok;
+  CHECK(ok == 16);
+  CHECK(answers.find("HTTP/1.1 400") != std::string::npos);
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("a chunked body cannot go on for ever in its framing", "[http][integration]") {
   ServerProcess server = start_server();
   RawClient client(server.port());
@@ -263,15 +293,15 @@ TEST_CASE("an idle keep-alive connection is closed after the idle timeout", "[ht
 }
 
 TEST_CASE("a busy keep-alive connection is not cut by the idle timeout", "[http][integration]") {
-  ServerProcess server = start_server({"--idle-timeout", "400"});
+  ServerProcess server = start_server({"--idle-timeout", "1000"});
   RawClient client(server.port());
   int answered = 0;
-  // Every request is answered at once (the connection never waits for a handler); over 1.2 s,
-  // three idle timeouts, it is never idle for more than 150 ms.
+  // Every request is answered at once (the connection never waits for a handler); over 2.4 s,
+  // more than two idle timeouts, it is never idle for much more than 300 ms.
   for (int i = 0; i < 8; ++i) {
     client.send(get("/hello"));
     if (client.read_response(false, 2s).status == 200) ++answered;
-    std::this_thread::sleep_for(150ms);
+    std::this_thread::sleep_for(300ms);
   }
   CHECK(answered == 8);
   CHECK(server.stop() == 0);
@@ -284,7 +314,9 @@ TEST_CASE("clients that leave before their answer cost nothing", "[http][integra
     warm.send(get("/hello"));
     warm.read_response();
   }
-  REQUIRE(eventually([&] { return open_connections(server.port()) == 0; }));
+  // Not open_connections() == 0 here: its own /stats connection may not be closed yet on the
+  // server's side, and a baseline counting it would never be reached again.
+  REQUIRE(eventually([&] { return socket_fds(server.pid()) == 1; }));  // the listener alone
   int baseline = test_support::count_open_fds(server.pid());
   for (int i = 0; i < 20; ++i) {
     RawClient client(server.port());
@@ -322,25 +354,29 @@ TEST_CASE("a client that pipelines without reading cannot pile up answers withou
   RawClient greedy(server.port());
   std::string burst;
   for (int i = 0; i < 1000; ++i) burst += get("/hello");  // each answered at once
-  // As fast as the kernel takes them, for 1.5 s; once the server stops reading, its buffers and
-  // ours fill up and send() says EAGAIN.
+  // As fast as the kernel takes them. Once the server stops reading, its buffers and ours fill
+  // up and send() says EAGAIN for good: wait (at most 5 s) for 700 ms of that.
+  using Clock = std::chrono::steady_clock;
   size_t sent = 0;
-  auto deadline = std::chrono::steady_clock::now() + 1500ms;
-  while (std::chrono::steady_clock::now() < deadline && sent < (size_t{1} << 30)) {
+  auto deadline = Clock::now() + 5s;
+  auto last_taken = Clock::now();
+  while (Clock::now() < deadline && Clock::now() - last_taken < 700ms) {
     size_t at = sent % burst.size();
     ssize_t n =
         ::send(greedy.fd(), burst.data() + at, burst.size() - at, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
       sent += static_cast<size_t>(n);
+      last_taken = Clock::now();
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       std::this_thread::sleep_for(10ms);
     } else {
       break;
     }
   }
-  long during = rss_kib(server.pid());
   INFO("sent " << sent / 1024 << " KiB of requests");
-  CHECK(during - before < long{32} * 1024);
+  CHECK(Clock::now() - last_taken >= 700ms);  // the server stopped reading
+  // Loose, for AddressSanitizer's quarantine; without the limit it was hundreds of MB.
+  CHECK(rss_kib(server.pid()) - before < long{128} * 1024);
   CHECK(test_support::http_get(server.port(), "/hello").body == "hello\n");  // others are served
   greedy.close();
   CHECK(eventually([&] { return open_connections(server.port()) == 0; }, 8s));

@@ -397,7 +397,9 @@ TEST_CASE("Ctrl-C in a terminal lets the stages finish the request in flight",
                         "sleep", "--quiet"});
     RawClient client(server.port());
     client.send(keep_alive_get(std::string(stage.route) + "1"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(kLatencyMs / 2));
+    // In flight once a worker has started on it (--quiet quiets the server, not the workers).
+    test_support::eventually(
+        [&] { return server.stderr_text().find("query started users 1") != std::string::npos; });
     server.signal_group(SIGINT);  // what the terminal sends to its foreground job on Ctrl-C
     try {
       outcomes[i].answer = client.read_response(false, 5s);

@@ -1,10 +1,10 @@
 // The tour (tools/tour.cpp) as CI runs it: latency 100 ms, every stage row present, 02 takes
 // three slots and the others two, the SVG has one bar per query, and nothing is left running.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <dirent.h>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -21,7 +21,7 @@ namespace {
 struct TourResult {
   int exit_code = -1;
   std::string output;
-  std::vector<pid_t> leftovers;  // processes of the tour's session still alive after it exited
+  std::vector<pid_t> leftovers;  // processes the tour started still alive after it exited
 };
 
 std::string read_file(const std::string& path) {
@@ -31,29 +31,13 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
-// Session id (field 6 of /proc/PID/stat) of every live process, to find the tour's descendants.
-std::vector<pid_t> processes_in_session(pid_t session) {
-  std::vector<pid_t> found;
-  DIR* proc = opendir("/proc");
-  while (dirent* entry = proc != nullptr ? readdir(proc) : nullptr) {
-    pid_t pid = test_support::parse_number<pid_t>(entry->d_name).value_or(0);
-    if (pid <= 0) continue;  // not a process: "self", "sys" and the like
-    std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    auto paren = stat.rfind(')');
-    if (paren == std::string::npos) continue;
-    std::istringstream fields(stat.substr(paren + 2));
-    char state = 0;
-    long parent = 0, group = 0, sid = 0;
-    fields >> state >> parent >> group >> sid;
-    if (sid == session && state != 'Z') found.push_back(pid);
-  }
-  if (proc != nullptr) closedir(proc);
-  return found;
-}
-
-// Runs the tour in a session of its own (so that we can find anything it leaves behind).
+// Runs the tour in a session of its own. This process becomes the "subreaper" of everything the
+// tour starts: a process left behind when its parent exits (a worker whose stage is gone, say,
+// in a session of its own) is handed to us instead of to init, so our children after the tour
+// has been reaped are exactly what it left behind.
 TourResult run_tour(const std::string& svg_path) {
   std::string out_path = svg_path + ".out";
+  REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
   pid_t pid = fork();
   if (pid == 0) {
     setsid();
@@ -75,7 +59,7 @@ TourResult run_tour(const std::string& svg_path) {
   }
   if (result.exit_code == -1) kill(-pid, SIGKILL);
   usleep(200000);  // give stopped workers a moment to be reaped
-  result.leftovers = processes_in_session(pid);
+  result.leftovers = test_support::child_pids(getpid());
   for (pid_t leftover : result.leftovers) kill(leftover, SIGKILL);
   result.output = read_file(out_path);
   std::remove(out_path.c_str());
