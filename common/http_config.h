@@ -14,8 +14,9 @@ struct Config {
   // A request's header block must be complete this long after its first byte (or, for the first
   // request, after the connection opened): the slowloris bound.
   std::chrono::milliseconds header_timeout{10'000};
-  // A keep-alive connection with nothing to do, or a socket whose queued answer makes no
-  // progress for this long (a client that never reads), is closed.
+  // A keep-alive connection with nothing to do, a request body not complete this long after
+  // its head, or a socket whose queued answer makes no progress for this long (a client that
+  // never reads): closed.
   std::chrono::milliseconds idle_timeout{60'000};
   // After answering and half-closing, how long unread bytes from the client are drained before
   // the socket is closed (closing with unread bytes would reset the connection and could destroy

@@ -107,7 +107,9 @@ void Connection::handle_bytes(std::string_view data) {
     parse_buffered();
   }
   if (state_ == State::open && !room_for_more()) stop_reading();  // else closing decides
-  update_timer(parser_.in_message() && !parser_.reading_headers());
+  // No restart while a body arrives: it must be complete idle_timeout after its head, or a
+  // client sending a byte a minute would hold the connection for ever (Node: requestTimeout).
+  update_timer();
 }
 
 bool Connection::can_parse() const {

@@ -281,6 +281,29 @@ TEST_CASE("a client that never finishes its headers is cut off (slowloris)",
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("a body trickled a byte at a time is cut off at the idle timeout",
+          "[http][integration]") {
+  ServerProcess server = start_server({"--idle-timeout", "500"});
+  RawClient client(server.port());
+  auto begin = std::chrono::steady_clock::now();
+  client.send("POST /echo/x HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
+  bool cut = false;
+  for (int i = 0; i < 40 && !cut; ++i) {  // a byte every 100 ms: each one is progress, but slow
+    std::this_thread::sleep_for(100ms);
+    try {
+      client.send("x");
+    } catch (const std::runtime_error&) {
+      cut = true;
+    }
+    cut = cut || client.wait_closed(1ms);
+  }
+  auto took = std::chrono::steady_clock::now() - begin;
+  CHECK(cut);
+  CHECK(took >= 450ms);
+  CHECK(took < 3s);
+  CHECK(server.stop() == 0);
+}
+
 TEST_CASE("an idle keep-alive connection is closed after the idle timeout", "[http][integration]") {
   ServerProcess server = start_server({"--idle-timeout", "500"});
   RawClient client(server.port());
