@@ -345,9 +345,7 @@ class Broker::Worker {
     broker_.fail_later(take_in_flight(),
                        Error{"EWORKER", "worker pid " + std::to_string(pid_) + " sent " + what +
                                             " instead of an answer"});
-    retire(SIGTERM);
-    broker_.ensure_pool();
-    broker_.pump();
+    replace(SIGTERM);
   }
 
   void on_channel_end(std::optional<Error> error) {
@@ -410,8 +408,13 @@ class Broker::Worker {
                        Error{"EWORKER", "worker pid " + std::to_string(pid_) +
                                             " was killed after another query timed out"});
     std::cerr << "broker: " << timeout.message << "\n";
-    retire(SIGKILL);
-    broker_.ensure_pool();  // its replacement starts now, not when it has been reaped
+    replace(SIGKILL);
+  }
+
+  // Retires this worker with `signal`; its replacement starts now, not when it has been reaped.
+  void replace(int signal) {
+    retire(signal);
+    broker_.ensure_pool();
     broker_.pump();
   }
 
@@ -605,12 +608,7 @@ void Broker::ensure_pool() {
     if (rc == 0) continue;
     Error failure = spawn_failure(rc);
     std::cerr << "broker: " << failure.message << "\n";
-    if (active_workers() == 0) {
-      std::vector<Pending> failed(std::make_move_iterator(queue_.begin()),
-                                  std::make_move_iterator(queue_.end()));
-      queue_.clear();
-      fail_later(std::move(failed), failure);
-    }
+    if (active_workers() == 0) fail_later(take_queued(), failure);
     ++quick_deaths_;
     schedule_respawn();
     return;
@@ -663,6 +661,13 @@ void Broker::worker_finished(Worker& worker) {
     ensure_pool();
   }
   pump();
+}
+
+std::vector<Broker::Pending> Broker::take_queued() {
+  std::vector<Pending> taken(std::make_move_iterator(queue_.begin()),
+                             std::make_move_iterator(queue_.end()));
+  queue_.clear();
+  return taken;
 }
 
 void Broker::fail_later(std::vector<Pending> failed, const Error& error) {
@@ -722,10 +727,7 @@ void Broker::close(std::function<void()> done) {
   uv_timer_stop(queue_timer_.get());
   uv_timer_stop(respawn_timer_.get());
   Error closed{"ECLOSED", "the broker is shutting down"};
-  std::vector<Pending> queued(std::make_move_iterator(queue_.begin()),
-                              std::make_move_iterator(queue_.end()));
-  queue_.clear();
-  fail_later(std::move(queued), closed);
+  fail_later(take_queued(), closed);
   std::vector<Worker*> workers;
   for (auto& worker : workers_) workers.push_back(worker.get());
   for (Worker* worker : workers) {

@@ -134,6 +134,7 @@ class Broker {
   void schedule_respawn();
   void worker_finished(Worker& worker);
   void fail_later(std::vector<Pending> failed, const Error& error);
+  std::vector<Pending> take_queued();
   void arm_queue_timer();
   void expire_queued();
   void schedule_sweep();

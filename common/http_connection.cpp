@@ -121,10 +121,7 @@ bool Connection::can_parse() const {
 // given at once leave the pipeline at once; without this, such a client could pile them up
 // without bound). after_write() takes requests in again once the queue is down.
 bool Connection::room_for_more() const {
-  const Config& config = core_->config;
-  return pipeline_.size() < config.max_pipelined &&
-         uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_)) <=
-             config.write_high_water;
+  return pipeline_.size() < core_->config.max_pipelined && !write_queue_full();
 }
 
 // Feeds the parser until the bytes run out, the pipeline is full or parsing must stop;

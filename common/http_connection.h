@@ -81,6 +81,7 @@ class Connection final : public ResponseSink {
   void parse_buffered();
   bool can_parse() const;
   bool room_for_more() const;
+  bool write_queue_full() const;
   void handle_eof();
   void finish_input();
   void start_reading();

@@ -75,6 +75,11 @@ bool Connection::congested(const ResponseState& state) const {
   if (state_ == State::closed) return true;
   if (pipeline_.empty() || pipeline_.front().get() != &state)
     return state.out.size() > core_->config.write_high_water;
+  return write_queue_full();
+}
+
+// More than write_high_water bytes wait in the socket's write queue for the client to read.
+bool Connection::write_queue_full() const {
   auto* s = reinterpret_cast<const uv_stream_t*>(&tcp_);
   return uv_stream_get_write_queue_size(s) > core_->config.write_high_water;
 }

@@ -78,10 +78,8 @@ size_t RequestParser::feed(std::string_view bytes) {
     // size with endless leading zeros would go on for ever. Everything read during a body
     // counts here, against a bound that still lets max_body_bytes arrive in one-byte chunks.
     if (in_body) body_wire_bytes_ += bytes.size();
-    if (body_wire_bytes_ > kWirePerDataByte * limits_.max_body_bytes + kFramingAllowance) {
+    if (body_wire_bytes_ > kWirePerDataByte * limits_.max_body_bytes + kFramingAllowance)
       fail(413, "Payload Too Large");
-      in_headers_ = in_message_ = false;
-    }
     return bytes.size();
   }
   if (code == HPE_PAUSED || code == HPE_PAUSED_UPGRADE) {
@@ -115,8 +113,9 @@ void RequestParser::record_llhttp_error(llhttp_errno_t code) {
                                (reason != nullptr ? std::string(" ") + reason : std::string())};
 }
 
-// Records why parsing stops; the returned -1 makes llhttp_execute fail.
+// Records why parsing stops, which ends the message; the returned -1 makes llhttp_execute fail.
 int RequestParser::fail(int status, std::string message) {
+  in_headers_ = in_message_ = false;
   error_ = ParseError{status, std::move(message)};
   return -1;
 }
