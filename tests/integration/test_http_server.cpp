@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -73,6 +74,41 @@ std::optional<std::chrono::milliseconds> dribble(RawClient& client, std::string_
   if (!cut && !client.wait_closed(5s)) return std::nullopt;
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                begin);
+}
+
+// What push() saw: how much the socket took, and whether it then took nothing for a while.
+struct Pushed {
+  size_t sent = 0;
+  bool stalled = false;
+};
+
+// Sends `pattern` over and over without blocking (a copy sent in part is finished first) until
+// the socket has taken nothing for `quiet`, the peer closes, `limit` bytes are sent, or `wait`
+// has passed.
+Pushed push(RawClient& client, std::string_view pattern, std::chrono::milliseconds quiet,
+            size_t limit, std::chrono::milliseconds wait) {
+  using Clock = std::chrono::steady_clock;
+  Pushed pushed;
+  auto deadline = Clock::now() + wait;
+  auto last_taken = Clock::now();
+  while (Clock::now() < deadline && pushed.sent < limit) {
+    if (Clock::now() - last_taken >= quiet) {
+      pushed.stalled = true;
+      break;
+    }
+    size_t at = pushed.sent % pattern.size();
+    ssize_t n =
+        ::send(client.fd(), pattern.data() + at, pattern.size() - at, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      pushed.sent += static_cast<size_t>(n);
+      last_taken = Clock::now();
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      std::this_thread::sleep_for(5ms);
+    } else {
+      break;  // the peer has closed
+    }
+  }
+  return pushed;
 }
 
 int open_connections(int port) {
@@ -243,20 +279,8 @@ TEST_CASE("a chunked body cannot go on for ever in its framing", "[http][integra
   RawClient client(server.port());
   // One chunk whose extension never ends: llhttp hands none of it to on_body.
   client.send("POST /echo/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1;e=");
-  std::string more(size_t{64} * 1024, 'a');
-  size_t sent = 0;
-  auto deadline = std::chrono::steady_clock::now() + 3s;
-  while (std::chrono::steady_clock::now() < deadline && sent < size_t{16} * 1024 * 1024) {
-    ssize_t n = ::send(client.fd(), more.data(), more.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      std::this_thread::sleep_for(5ms);
-    } else {
-      break;  // the server has closed
-    }
-  }
-  INFO("sent " << sent / 1024 << " KiB of extension");
+  auto pushed = push(client, std::string(size_t{64} * 1024, 'a'), 3s, size_t{16} << 20, 3s);
+  INFO("sent " << pushed.sent / 1024 << " KiB of extension");
   CHECK(client.read_until_close(5s).starts_with("HTTP/1.1 413"));
   CHECK(server.stop() == 0);
 }
@@ -388,25 +412,9 @@ TEST_CASE("a client that pipelines without reading cannot pile up answers withou
   for (int i = 0; i < 1000; ++i) burst += get("/hello");  // each answered at once
   // As fast as the kernel takes them. Once the server stops reading, its buffers and ours fill
   // up and send() says EAGAIN for good: wait (at most 5 s) for 700 ms of that.
-  using Clock = std::chrono::steady_clock;
-  size_t sent = 0;
-  auto deadline = Clock::now() + 5s;
-  auto last_taken = Clock::now();
-  while (Clock::now() < deadline && Clock::now() - last_taken < 700ms) {
-    size_t at = sent % burst.size();
-    ssize_t n =
-        ::send(greedy.fd(), burst.data() + at, burst.size() - at, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-      last_taken = Clock::now();
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      std::this_thread::sleep_for(10ms);
-    } else {
-      break;
-    }
-  }
-  INFO("sent " << sent / 1024 << " KiB of requests");
-  CHECK(Clock::now() - last_taken >= 700ms);  // the server stopped reading
+  auto pushed = push(greedy, burst, 700ms, SIZE_MAX, 5s);
+  INFO("sent " << pushed.sent / 1024 << " KiB of requests");
+  CHECK(pushed.stalled);  // the server stopped reading
   // Loose, for AddressSanitizer's quarantine; without the limit it was hundreds of MB.
   CHECK(rss_kib(server.pid()) - before < long{128} * 1024);
   CHECK(test_support::http_get(server.port(), "/hello").body == "hello\n");  // others are served

@@ -45,12 +45,17 @@ constexpr Stage kStages[] = {
 
 constexpr int kLatencyMs = 200;
 
-ServerProcess start(const Stage& stage, int latency_ms, std::vector<std::string> extra = {}) {
+std::vector<std::string> stage_args(int latency_ms, const std::vector<std::string>& extra = {}) {
   std::vector<std::string> args = {"0",         "--latency", std::to_string(latency_ms),
                                    "--workers", "3",         "--block",
                                    "sleep",     "--quiet"};
   args.insert(args.end(), extra.begin(), extra.end());
-  return ServerProcess::start(stage.program, std::move(args));
+  return args;
+}
+
+ServerProcess start(const Stage& stage, int latency_ms,
+                    const std::vector<std::string>& extra = {}) {
+  return ServerProcess::start(stage.program, stage_args(latency_ms, extra));
 }
 
 std::string worker_with(const std::string& hook) {
@@ -392,9 +397,7 @@ TEST_CASE("Ctrl-C in a terminal lets the stages finish the request in flight",
   for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
     // Started like a shell's job, so that the signal reaches the workers too, unless they keep
     // to a session of their own.
-    auto server = ServerProcess::start_as_group(
-        stage.program, {"0", "--latency", std::to_string(kLatencyMs), "--workers", "3", "--block",
-                        "sleep", "--quiet"});
+    auto server = ServerProcess::start_as_group(stage.program, stage_args(kLatencyMs));
     RawClient client(server.port());
     client.send(keep_alive_get(std::string(stage.route) + "1"));
     // In flight once a worker has started on it (--quiet quiets the server, not the workers).
