@@ -443,7 +443,7 @@ TEST_CASE("a worker program that cannot be started is an error, not a hang", "[b
   common::Loop loop;
   auto options = options_for(1, 0);
   options.worker_command = {"/nonexistent/broker-worker"};
-  REQUIRE_THROWS_WITH(common::Broker(loop, options), Catch::Contains("ENOENT"));
+  REQUIRE_THROWS_WITH(common::Broker(loop, options), test_support::contains_text("ENOENT"));
 
   SECTION("fork-per-query reports it per query") {
     options.fork_per_query = true;
