@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "common/async_fs.h"
-#include "common/file_cache.h"
-#include "common/file_path.h"
-#include "common/http_response.h"
+#include "common/files/async_fs.h"
+#include "common/files/cache.h"
+#include "common/files/path.h"
+#include "common/http/response.h"
 
 namespace file_server {
 

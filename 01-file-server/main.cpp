@@ -14,13 +14,13 @@
 
 #include "01-file-server/file_request.h"
 #include "01-file-server/replies.h"
-#include "common/async_fs.h"
-#include "common/file_response.h"
-#include "common/http_server.h"
-#include "common/loop.h"
-#include "common/mime.h"
+#include "common/files/async_fs.h"
+#include "common/files/response.h"
+#include "common/http/server.h"
+#include "common/uv/loop.h"
+#include "common/files/mime.h"
 #include "common/options.h"
-#include "common/shutdown.h"
+#include "common/http/shutdown.h"
 // ANCHOR_END: includes
 
 namespace {

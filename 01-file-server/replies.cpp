@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <string>
 
-#include "common/file_path.h"
-#include "common/file_response.h"
+#include "common/files/path.h"
+#include "common/files/response.h"
 
 namespace file_server {
 

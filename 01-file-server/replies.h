@@ -4,8 +4,8 @@
 
 #include <string_view>
 
-#include "common/file_cache.h"
-#include "common/http_response.h"
+#include "common/files/cache.h"
+#include "common/http/response.h"
 
 namespace file_server {
 

@@ -16,8 +16,8 @@
 #include <exception>
 #include <variant>
 
-#include "common/loop.h"
-#include "common/shutdown.h"
+#include "common/uv/loop.h"
+#include "common/http/shutdown.h"
 #include "common/stage.h"
 // ANCHOR_END: includes
 

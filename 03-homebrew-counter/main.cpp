@@ -17,8 +17,8 @@
 #include <memory>
 #include <variant>
 
-#include "common/loop.h"
-#include "common/shutdown.h"
+#include "common/uv/loop.h"
+#include "common/http/shutdown.h"
 #include "common/stage.h"
 // ANCHOR_END: includes
 

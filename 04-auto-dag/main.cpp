@@ -17,9 +17,9 @@
 #include <exception>
 #include <variant>
 
-#include "common/auto.h"
-#include "common/loop.h"
-#include "common/shutdown.h"
+#include "common/flow/auto.h"
+#include "common/uv/loop.h"
+#include "common/http/shutdown.h"
 #include "common/stage.h"
 // ANCHOR_END: includes
 

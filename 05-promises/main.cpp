@@ -22,9 +22,9 @@
 #include <tuple>
 #include <variant>
 
-#include "common/loop.h"
-#include "common/promise.h"
-#include "common/shutdown.h"
+#include "common/uv/loop.h"
+#include "common/flow/promise.h"
+#include "common/http/shutdown.h"
 #include "common/stage.h"
 #include "serve_file.h"
 // ANCHOR_END: includes

@@ -6,9 +6,9 @@
 #include <utility>
 
 #include "common/json.h"
-#include "common/mime.h"
-#include "common/promise.h"
-#include "common/read_file.h"
+#include "common/files/mime.h"
+#include "common/flow/promise.h"
+#include "common/files/read_file.h"
 
 namespace {
 

@@ -12,8 +12,8 @@
 
 #include <string>
 
-#include "common/http_request.h"
-#include "common/http_response.h"
+#include "common/http/request.h"
+#include "common/http/response.h"
 
 void serve_file(uv_loop_t& loop, const std::string& dir, const common::http::Request& req,
                 common::http::Response res);

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "common/auto.h"
-#include "common/handle.h"
-#include "common/loop.h"
+#include "common/flow/auto.h"
+#include "common/uv/handle.h"
+#include "common/uv/loop.h"
 
 using common::Done;
 using common::Results;

@@ -16,9 +16,9 @@
 #include <string>
 #include <string_view>
 
-#include "common/broker.h"
-#include "common/handle.h"
-#include "common/loop.h"
+#include "common/ipc/broker.h"
+#include "common/uv/handle.h"
+#include "common/uv/loop.h"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include "broker-worker/query_worker.h"
 #include "broker-worker/worker_options.h"
 #include "common/json.h"
-#include "common/loop.h"
+#include "common/uv/loop.h"
 
 namespace {
 

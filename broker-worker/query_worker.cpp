@@ -8,7 +8,7 @@
 #include <iostream>
 #include <thread>
 
-#include "common/loop.h"
+#include "common/uv/loop.h"
 
 namespace worker {
 namespace {

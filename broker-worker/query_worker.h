@@ -16,9 +16,9 @@
 
 #include "broker-worker/data_set.h"
 #include "broker-worker/worker_options.h"
-#include "common/broker_protocol.h"
-#include "common/handle.h"
-#include "common/ipc_channel.h"
+#include "common/ipc/protocol.h"
+#include "common/uv/handle.h"
+#include "common/ipc/channel.h"
 
 namespace worker {
 

@@ -7,7 +7,7 @@
 #include <iostream>
 #include <utility>
 
-#include "common/promise_error.h"
+#include "common/flow/promise_error.h"
 
 namespace common {
 namespace {

@@ -32,13 +32,13 @@
 #include <utility>
 #include <vector>
 
-#include "common/broker.h"
-#include "common/http_config.h"
-#include "common/http_response.h"
-#include "common/http_server.h"
+#include "common/ipc/broker.h"
+#include "common/http/config.h"
+#include "common/http/response.h"
+#include "common/http/server.h"
 #include "common/json.h"
 #include "common/options.h"
-#include "common/uv_error.h"
+#include "common/uv/error.h"
 
 namespace common {
 

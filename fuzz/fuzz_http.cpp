@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string>
 
-#include "common/http_parser.h"
-#include "common/http_response.h"
-#include "common/router.h"
+#include "common/http/parser.h"
+#include "common/http/response.h"
+#include "common/http/router.h"
 
 namespace {
 

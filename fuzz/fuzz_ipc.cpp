@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/broker_protocol.h"
-#include "common/ipc_channel.h"
-#include "common/line_framer.h"
+#include "common/ipc/protocol.h"
+#include "common/ipc/channel.h"
+#include "common/ipc/line_framer.h"
 
 namespace {
 

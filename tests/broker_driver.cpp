@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/broker.h"
-#include "common/loop.h"
+#include "common/ipc/broker.h"
+#include "common/uv/loop.h"
 
 namespace {
 

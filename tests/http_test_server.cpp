@@ -14,11 +14,11 @@
 #include <string>
 #include <string_view>
 
-#include "common/handle.h"
-#include "common/http_server.h"
+#include "common/uv/handle.h"
+#include "common/http/server.h"
 #include "common/json.h"
-#include "common/loop.h"
-#include "common/shutdown.h"
+#include "common/uv/loop.h"
+#include "common/http/shutdown.h"
 #include "tests/support/parse_number.h"
 
 namespace {

@@ -1,0 +1,121 @@
+#include "common/files/async_fs.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "common/uv/immediate.h"
+#include "common/uv/loop.h"
+#include "common/uv/error.h"
+
+namespace common::fs {
+namespace {
+
+// One call in flight: the request libuv fills in and what to do with it on the loop thread.
+struct FsCall {
+  uv_fs_t req{};
+  std::function<void(const uv_fs_t&)> finish;
+};
+
+void on_done(uv_fs_t* req) {
+  std::unique_ptr<FsCall> call(static_cast<FsCall*>(req->data));
+  guard(*req->loop, [&] { call->finish(*req); });
+  uv_fs_req_cleanup(req);
+}
+
+// Starts the call; if libuv refuses it at once, the error still arrives from the loop, later.
+template <typename Start>
+void submit(uv_loop_t& loop, std::function<void(const uv_fs_t&)> finish, Start start) {
+  auto call = std::make_unique<FsCall>();
+  call->finish = std::move(finish);
+  call->req.data = call.get();
+  int rc = start(&call->req);
+  if (rc >= 0) {
+    static_cast<void>(call.release());  // on_done owns it now
+    return;
+  }
+  uv_fs_req_cleanup(&call->req);
+  set_immediate(loop, [finish = std::move(call->finish), rc] {
+    uv_fs_t failed{};
+    failed.result = rc;
+    finish(failed);
+  });
+}
+
+FileStat to_file_stat(const uv_stat_t& st) {
+  FileStat stat;
+  stat.size = st.st_size;
+  stat.mtime_sec = st.st_mtim.tv_sec;
+  stat.mtime_nsec = st.st_mtim.tv_nsec;
+  stat.regular = (st.st_mode & S_IFMT) == S_IFREG;
+  stat.directory = (st.st_mode & S_IFMT) == S_IFDIR;
+  return stat;
+}
+
+}  // namespace
+
+void realpath(uv_loop_t& loop, const std::string& path,
+              std::function<void(int, std::string)> done) {
+  auto finish = [done = std::move(done)](const uv_fs_t& req) {
+    if (req.result < 0) return done(static_cast<int>(req.result), std::string());
+    done(0, std::string(static_cast<const char*>(req.ptr)));
+  };
+  submit(loop, std::move(finish),
+         [&](uv_fs_t* req) { return uv_fs_realpath(&loop, req, path.c_str(), on_done); });
+}
+
+void open(uv_loop_t& loop, const std::string& path, int flags, std::function<void(int)> done) {
+  auto finish = [done = std::move(done)](const uv_fs_t& req) {
+    done(static_cast<int>(req.result));
+  };
+  submit(loop, std::move(finish),
+         [&](uv_fs_t* req) { return uv_fs_open(&loop, req, path.c_str(), flags, 0, on_done); });
+}
+
+void fstat(uv_loop_t& loop, uv_file fd, std::function<void(int, const FileStat&)> done) {
+  auto finish = [done = std::move(done)](const uv_fs_t& req) {
+    if (req.result < 0) return done(static_cast<int>(req.result), FileStat{});
+    done(0, to_file_stat(req.statbuf));
+  };
+  submit(loop, std::move(finish),
+         [&](uv_fs_t* req) { return uv_fs_fstat(&loop, req, fd, on_done); });
+}
+
+void read(uv_loop_t& loop, uv_file fd, char* buffer, size_t length, int64_t offset,
+          std::function<void(ssize_t)> done) {
+  auto finish = [done = std::move(done)](const uv_fs_t& req) { done(req.result); };
+  uv_buf_t buf = uv_buf_init(buffer, static_cast<unsigned>(length));
+  submit(loop, std::move(finish),
+         [&](uv_fs_t* req) { return uv_fs_read(&loop, req, fd, &buf, 1, offset, on_done); });
+}
+
+void close(uv_loop_t& loop, uv_file fd, std::function<void(int)> done) {
+  auto finish = [done = std::move(done)](const uv_fs_t& req) {
+    done(static_cast<int>(req.result));
+  };
+  submit(loop, std::move(finish),
+         [&](uv_fs_t* req) { return uv_fs_close(&loop, req, fd, on_done); });
+}
+
+void close(uv_loop_t& loop, uv_file fd) {
+  auto log_failure = [](int status) {
+    if (status < 0) std::fprintf(stderr, "fs: close: %s\n", uv_strerror(status));
+  };
+  try {
+    close(loop, fd, log_failure);
+  } catch (const UvError&) {
+    ::close(fd);  // the loop cannot take it: closing here beats leaking the descriptor
+  }
+}
+
+std::string realpath_now(uv_loop_t& loop, const std::string& path) {
+  uv_fs_t req{};
+  int rc = uv_fs_realpath(&loop, &req, path.c_str(), nullptr);  // no callback: synchronous
+  std::string real = rc < 0 ? std::string() : static_cast<const char*>(req.ptr);
+  uv_fs_req_cleanup(&req);
+  check(rc, "realpath " + path);
+  return real;
+}
+
+}  // namespace common::fs

@@ -1,0 +1,37 @@
+// files/path.h: from a request target to a file path that cannot leave the served directory.
+//
+// The tutorial joins the working directory with the URL path (path.join(process.cwd(), uri)),
+// so "GET /../../etc/passwd" walks out of it. Here the path is taken apart into segments, each
+// percent-decoded once (so "%2e%2e" is "..", but "%252e" stays the literal name "%2e"), and put
+// back together with "." and ".." resolved lexically; a ".." that would climb above the root,
+// or a segment that decodes to '/', '\' or NUL, is refused. The result is relative to the root
+// and contains no ".." at all. Symbolic links are a separate matter: the file server resolves
+// the real path on disk and checks it with path_within().
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace common::http {
+
+struct RequestedPath {
+  int status = 0;               // 0 = usable; 400 = malformed target; 403 = refused
+  std::string relative;         // "/", "/a/b.txt", "/docs/": decoded, normalised, starts with '/'
+  bool trailing_slash = false;  // the target names a directory ("/docs/", "/docs/.")
+};
+
+// `path` is the raw path of the request target (no query); an absolute-URI target
+// ("http://host:8080/a") is accepted and its path used.
+[[nodiscard]] RequestedPath parse_request_path(std::string_view path);
+
+// "http://host:8080/a/b" → "/a/b", "HTTP://host" → "/"; an origin-form path is returned as is.
+[[nodiscard]] std::string_view strip_absolute_uri(std::string_view path) noexcept;
+
+// True if `path` is `root` or lies inside it; both absolute and free of "..", "." and symlinks
+// (as realpath(3) returns them).
+[[nodiscard]] bool path_within(std::string_view root, std::string_view path) noexcept;
+
+// Percent-encodes a decoded path for a Location header; '/' and unreserved characters stay.
+[[nodiscard]] std::string encode_path(std::string_view path);
+
+}  // namespace common::http

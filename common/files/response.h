@@ -1,0 +1,50 @@
+// files/response.h: answering GET/HEAD for one file — 200, 206, 304 or 416 — from memory or
+// straight from an open file descriptor.
+//
+// plan_file_response decides (pure, unit-tested): a conditional request whose copy is current
+// gets 304; a satisfiable single Range gets 206 with Content-Range, an unsatisfiable one 416;
+// otherwise 200. Every answer carries ETag and Last-Modified; 200 and 206 say
+// "Accept-Ranges: bytes". Then send_planned_body sends a body held in memory, and
+// stream_file_body sends one from an open file without reading it all: sendfile(2) through the
+// connection where it can, else reads of kStreamChunk bytes paced by the socket's write queue.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include "common/http/conditional.h"
+#include "common/files/range.h"
+#include "common/http/response.h"
+
+namespace common::http {
+
+inline constexpr size_t kStreamChunk = size_t{64} * 1024;
+
+struct FileMeta {
+  uint64_t size = 0;
+  Validators validators;
+  std::string_view content_type;
+};
+
+struct FilePlan {
+  int status = 200;  // 200, 206, 304 or 416
+  uint64_t offset = 0;
+  uint64_t length = 0;  // body bytes (0 for 304 and 416)
+  Headers headers;      // validators, Accept-Ranges, Content-Range, Content-Type
+};
+
+[[nodiscard]] FilePlan plan_file_response(const Request& request, const FileMeta& file);
+
+// Answers with `plan`; `whole` is the file's entire content (the part sent is taken from it).
+void send_planned_body(Response& res, const FilePlan& plan, std::string_view whole);
+
+// Starts the answer and streams the planned bytes of `fd`; done(status) runs once, from the
+// loop, when the body has been handed over (0) or abandoned (< 0); close the file there.
+// use_sendfile = false forces the read-and-write path (for comparison and tests).
+void stream_file_body(uv_loop_t& loop, Response& res, const FilePlan& plan, uv_file fd,
+                      bool use_sendfile, std::function<void(int status)> done);
+
+}  // namespace common::http

@@ -1,0 +1,35 @@
+// http/config.h: every limit and timeout of the HTTP server in one struct, so a stage or a test
+// can change them in code (the test server shortens the timeouts from its command line).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "common/http/parser.h"
+
+namespace common::http {
+
+struct Config {
+  ParserLimits limits;  // 414 / 431 / 413 thresholds (a chunked body's framing counts too)
+  // A request's header block must be complete this long after its first byte (or, for the first
+  // request, after the connection opened): the slowloris bound.
+  std::chrono::milliseconds header_timeout{10'000};
+  // A keep-alive connection with nothing to do, a request body not complete this long after
+  // its head, or a socket whose queued answer makes no progress for this long (a client that
+  // never reads): closed.
+  std::chrono::milliseconds idle_timeout{60'000};
+  // After answering and half-closing, how long unread bytes from the client are drained before
+  // the socket is closed (closing with unread bytes would reset the connection and could destroy
+  // the answer we just sent, e.g. a 400 or 413).
+  std::chrono::milliseconds linger_timeout{2'000};
+  // A response should pause while more than this many bytes wait in the socket's write queue
+  // (or, for a pipelined answer not yet at the front, in its own buffer), and the connection
+  // takes in no new request meanwhile.
+  size_t write_high_water = size_t{256} * 1024;
+  // Requests parsed but not yet answered on one connection; beyond it reading stops.
+  size_t max_pipelined = 16;
+  // One line per answered request on stderr: method, target, status, body bytes, milliseconds.
+  bool access_log = false;
+};
+
+}  // namespace common::http

@@ -1,0 +1,244 @@
+// http/connection.cpp: accepting, reading, parsing and dispatching (the writing half is in
+// http_connection_write.cpp).
+#include "common/http/connection.h"
+
+#include <cstdio>
+#include <exception>
+
+#include "common/uv/loop.h"
+
+namespace common::http {
+
+void Connection::accept(const std::shared_ptr<ServerCore>& core, uv_stream_t* listener) {
+  auto* connection = new Connection(core);
+  int rc = uv_tcp_init(core->loop, &connection->tcp_);
+  if (rc < 0) {
+    delete connection;  // never initialised: libuv knows nothing of it
+    std::fprintf(stderr, "http: uv_tcp_init: %s\n", uv_strerror(rc));
+    return;
+  }
+  ++connection->open_handles_;
+  core->connections.insert(connection);
+  if (!connection->start(listener)) connection->close_now();  // freed in on_closed
+}
+
+Connection::Connection(std::shared_ptr<ServerCore> core)
+    : core_(std::move(core)), parser_(core_->config.limits) {
+  tcp_.data = this;
+  timer_.data = this;
+}
+
+// Returns false (after logging) if the connection cannot be used; the caller closes it.
+bool Connection::start(uv_stream_t* listener) {
+  int rc = uv_timer_init(core_->loop, &timer_);
+  if (rc == 0) ++open_handles_;
+  if (rc == 0) rc = uv_accept(listener, stream());
+  if (rc == 0) rc = uv_tcp_nodelay(&tcp_, 1);  // small answers must not wait for Nagle
+  if (rc < 0) {
+    std::fprintf(stderr, "http: accepting a connection failed: %s\n", uv_strerror(rc));
+    return false;
+  }
+  start_reading();
+  update_timer();
+  return state_ == State::open;
+}
+
+void Connection::start_reading() {
+  if (reading_ || peer_done_ || state_ == State::closed) return;
+  int rc = uv_read_start(stream(), on_alloc, on_read);
+  if (rc < 0) {
+    close_now();
+    return;
+  }
+  reading_ = true;
+}
+
+void Connection::stop_reading() {
+  if (!reading_) return;
+  reading_ = false;
+  uv_read_stop(stream());  // always returns 0
+}
+
+void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  ServerCore& core = *static_cast<Connection*>(handle->data)->core_;
+  if (!core.read_buffer_busy) {
+    core.read_buffer_busy = true;
+    *buf = uv_buf_init(core.read_buffer.get(), ServerCore::kReadBufferSize);
+    return;
+  }
+  // Never expected (reads do not nest), but a private buffer keeps it correct if they do.
+  // on_read owns it from here and frees it, which the analyzer cannot follow through libuv.
+  // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDeleteLeaks)
+  *buf = uv_buf_init(new char[ServerCore::kReadBufferSize], ServerCore::kReadBufferSize);
+}
+
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(stream->data);
+  ServerCore& core = *self->core_;
+  const bool shared = buf->base == core.read_buffer.get();
+  std::unique_ptr<char[]> owned(shared ? nullptr : buf->base);  // frees a private buffer on return
+  std::string_view data(buf->base, nread > 0 ? static_cast<size_t>(nread) : 0);
+  guard(*core.loop, [&] { self->handle_read(nread, data); });
+  if (shared) core.read_buffer_busy = false;  // everything was parsed or copied by now
+}
+
+void Connection::handle_read(ssize_t nread, std::string_view data) {
+  if (nread > 0) {
+    handle_bytes(data);
+  } else if (nread == UV_EOF) {
+    handle_eof();
+  } else if (nread < 0) {
+    close_now();  // ECONNRESET and friends: nobody is left to answer
+  }
+  // nread == 0: nothing this time (EAGAIN), not an end.
+}
+
+void Connection::handle_bytes(std::string_view data) {
+  if (state_ != State::open) {
+    linger_ = true;  // closing or lingering: unread input is discarded
+    return;
+  }
+  if (unparsed_.empty()) {
+    size_t used = parse(data);
+    if (used < data.size() && can_parse()) unparsed_.assign(data.substr(used));
+    if (used < data.size() && !can_parse()) linger_ = true;
+  } else {
+    unparsed_.append(data);
+    parse_buffered();
+  }
+  if (state_ == State::open && !room_for_more()) stop_reading();  // else closing decides
+  // No restart while a body arrives: it must be complete idle_timeout after its head, or a
+  // client sending a byte a minute would hold the connection for ever (Node: requestTimeout).
+  update_timer();
+}
+
+bool Connection::can_parse() const {
+  return state_ == State::open && !core_->stopping && !parser_.error() && !parser_.closed();
+}
+
+// Whether to take in another request: not while max_pipelined answers are pending, nor while
+// answers already given wait in the write queue for a client that does not read them (answers
+// given at once leave the pipeline at once; without this, such a client could pile them up
+// without bound). after_write() takes requests in again once the queue is down.
+bool Connection::room_for_more() const {
+  return pipeline_.size() < core_->config.max_pipelined && !write_queue_full();
+}
+
+// Feeds the parser until the bytes run out, the pipeline is full or parsing must stop;
+// returns how many bytes were used.
+size_t Connection::parse(std::string_view data) {
+  parsing_ = true;
+  size_t used = 0;
+  while (used < data.size() && can_parse() && room_for_more()) {
+    size_t n = parser_.feed(data.substr(used));
+    used += n;
+    if (parser_.has_request()) {
+      dispatch(parser_.take_request());
+    } else if (parser_.error()) {
+      fail_request(*parser_.error());
+    } else if (n == 0) {
+      break;
+    }
+  }
+  parsing_ = false;
+  return used;
+}
+
+void Connection::parse_buffered() {
+  if (parsing_) return;  // the running parse() loop will get to it
+  size_t used = parse(unparsed_);
+  unparsed_.erase(0, used);
+  if (!can_parse() && !unparsed_.empty()) {
+    linger_ = true;
+    unparsed_.clear();
+  }
+}
+
+void Connection::handle_eof() {
+  peer_done_ = true;
+  stop_reading();
+  if (state_ == State::lingering || state_ == State::closing) {
+    if (state_ == State::lingering) close_now();
+    return;
+  }
+  finish_input();
+  after_flush();  // closes now if nothing is left to answer
+}
+
+// At the client's end of input: a request begun but not complete gets a 400 (after the answers
+// before it, as Node gives) instead of a silent close. Bytes held back in unparsed_ are parsed
+// first: while there are any, reading is stopped, so the end is only seen after them.
+void Connection::finish_input() {
+  if (!peer_done_ || !unparsed_.empty() || parser_.error() || state_ != State::open) return;
+  parser_.finish();
+  if (parser_.error()) fail_request(*parser_.error());
+}
+
+void Connection::dispatch(Request request) {
+  ++requests_seen_;
+  auto state = std::make_shared<ResponseState>();
+  state->request = std::move(request);
+  state->sink = this;
+  state->loop = core_->loop;
+  state->keep_alive = state->request.keep_alive;
+  pipeline_.push_back(state);
+  route(state);
+}
+
+void Connection::route(const std::shared_ptr<ResponseState>& state) {
+  Response res(state);
+  const Request& req = state->request;
+  try {
+    RouteMatch match = core_->router.match(req.method, req.path);
+    if (match.outcome == RouteMatch::Outcome::found) {
+      state->request.params = std::move(match.params);
+      match.route->handler(req, res);
+    } else if (match.outcome == RouteMatch::Outcome::not_found && core_->fallback) {
+      core_->fallback(req, res);
+    } else {
+      if (match.outcome == RouteMatch::Outcome::method_not_allowed)
+        res.set_header("Allow", match.allow);
+      res.error(match.status(), match.message);
+    }
+  } catch (const std::exception& error) {
+    handler_failed(state, error.what());
+  } catch (...) {
+    handler_failed(state, "an exception that is not a std::exception");
+  }
+}
+
+// Like Express: a handler that throws gets a 500 if it has not answered yet. A body already on
+// its way cannot be finished honestly, so that connection is cut (the client sees it truncated).
+void Connection::handler_failed(const std::shared_ptr<ResponseState>& state, const char* what) {
+  std::fprintf(stderr, "http: handler for %s %s threw: %s\n", state->request.method.c_str(),
+               state->request.path.c_str(), what);
+  if (state->phase == ResponseState::Phase::streaming && state->sink != nullptr) return close_now();
+  Response(state).error(500, "Internal Server Error");
+}
+
+void Connection::fail_request(const ParseError& error) {
+  linger_ = true;  // the rest of what the client sends will not be read
+  if (core_->config.access_log)
+    std::fprintf(stderr, "http: refused a request: %d %s\n", error.status, error.message.c_str());
+  auto state = std::make_shared<ResponseState>();
+  state->request.arrived = std::chrono::steady_clock::now();
+  state->sink = this;
+  state->loop = core_->loop;
+  state->keep_alive = false;  // the byte stream can no longer be trusted
+  pipeline_.push_back(state);
+  Response(state).error(error.status, error.message);
+}
+
+void Connection::shut_down() {
+  if (state_ != State::open) return;
+  if (pipeline_.empty() && unparsed_.empty() && !parser_.in_message()) return close_after_writes();
+  // Answer what is in flight, take nothing new (can_parse() is false now); reading goes on so
+  // that input arriving meanwhile is noticed and drained before closing.
+  if (!parsing_ && !unparsed_.empty()) {
+    linger_ = true;
+    unparsed_.clear();  // core_->stopping makes can_parse() false for the rest
+  }
+  after_flush();
+}
+
+}  // namespace common::http

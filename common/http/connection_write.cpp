@@ -1,0 +1,278 @@
+// http/connection_write.cpp: the writing half of a Connection — answers leave in request order,
+// big ones with back-pressure — plus closing and the per-connection timer.
+#include <cstdio>
+#include <exception>
+#include <memory>
+
+#include "common/http/connection.h"
+#include "common/uv/immediate.h"
+#include "common/uv/loop.h"
+
+namespace common::http {
+namespace {
+
+// One queued write; the bytes must live until libuv calls on_write.
+struct WriteReq {
+  uv_write_t req{};
+  std::string data;
+};
+
+}  // namespace
+
+void Connection::on_output(ResponseState& state) {
+  if (state_ != State::open || pipeline_.empty() || pipeline_.front().get() != &state) return;
+  flush_pipeline();  // not at the front: its bytes wait in state.out until it is
+}
+
+// Sends what the front answers have produced; a finished answer makes room for the next.
+void Connection::flush_pipeline() {
+  while (!pipeline_.empty() && state_ == State::open) {
+    // Held here: a failed write closes the connection, which empties the pipeline, and an
+    // answer given synchronously has no other owner left.
+    std::shared_ptr<ResponseState> head_owner = pipeline_.front();
+    ResponseState& head = *head_owner;
+    if (!head.out.empty()) write(std::exchange(head.out, std::string()));
+    if (state_ != State::open) break;
+    if (head.file && !pump_file(head)) break;  // on_write brings us back here
+    if (head.phase != ResponseState::Phase::ended || state_ != State::open) break;
+    finish_head();
+  }
+  after_flush();
+}
+
+void Connection::finish_head() {
+  std::shared_ptr<ResponseState> done = std::move(pipeline_.front());
+  pipeline_.pop_front();
+  done->sink = nullptr;
+  log_access(*done);
+  if (!done->keep_alive || done->short_body) {
+    close_after_writes();
+    return;
+  }
+  if (!pipeline_.empty()) notify_drain(pipeline_.front(), false);  // it may produce now
+}
+
+// After the pipeline changed: close, or take in more requests, as the situation asks.
+void Connection::after_flush() {
+  if (state_ != State::open) return;
+  const bool nothing_left = pipeline_.empty() && unparsed_.empty();
+  if (nothing_left && (core_->stopping || peer_done_ || !can_parse())) {
+    close_after_writes();
+    return;
+  }
+  if (!parsing_ && room_for_more() && can_parse()) {
+    if (!unparsed_.empty()) parse_buffered();
+    if (state_ == State::open && room_for_more() && can_parse()) start_reading();
+  }
+  if (state_ == State::open && pipeline_.empty() && unparsed_.empty() && peer_done_) {
+    close_after_writes();
+    return;
+  }
+  update_timer();
+}
+
+bool Connection::congested(const ResponseState& state) const {
+  if (state_ == State::closed) return true;
+  if (pipeline_.empty() || pipeline_.front().get() != &state)
+    return state.out.size() > core_->config.write_high_water;
+  return write_queue_full();
+}
+
+// More than write_high_water bytes wait in the socket's write queue for the client to read.
+bool Connection::write_queue_full() const {
+  auto* s = reinterpret_cast<const uv_stream_t*>(&tcp_);
+  return uv_stream_get_write_queue_size(s) > core_->config.write_high_water;
+}
+
+bool Connection::closing(const ResponseState& state) const {
+  // When the server stops, the last answer already asked for says goodbye.
+  return core_->stopping && !pipeline_.empty() && pipeline_.back().get() == &state;
+}
+
+void Connection::on_drain_wanted(ResponseState& state) {
+  for (const auto& queued : pipeline_) {
+    if (queued.get() != &state) continue;
+    notify_drain(queued, false);  // else on_write or the promotion to the front calls it
+    return;
+  }
+}
+
+// Calls state.drain if it is set and the answer may produce again; `now` only from on_write.
+void Connection::notify_drain(const std::shared_ptr<ResponseState>& state, bool now) {
+  if (!state->drain || (state->sink != nullptr && congested(*state))) return;
+  if (now) {
+    std::function<void()> resume = std::exchange(state->drain, nullptr);
+    resume();
+    return;
+  }
+  set_immediate(*core_->loop, [state] {
+    if (std::function<void()> resume = std::exchange(state->drain, nullptr)) resume();
+  });
+}
+
+// uv_try_write first: a small answer usually leaves in one system call with no allocation.
+// try_first = false always queues, so that on_write tells us when the socket took the bytes.
+void Connection::write(std::string data, bool try_first) {
+  if (state_ == State::closed || data.empty()) return;
+  size_t offset = 0;
+  if (writes_pending_ == 0 && try_first) {
+    uv_buf_t buf = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
+    int n = uv_try_write(stream(), &buf, 1);
+    if (n == UV_EAGAIN || n == UV_ENOSYS) n = 0;
+    if (n < 0) return close_now();
+    offset = static_cast<size_t>(n);
+    if (offset == data.size()) return;
+  }
+  auto* req = new WriteReq{};
+  req->data = std::move(data);
+  req->req.data = this;
+  uv_buf_t buf =
+      uv_buf_init(req->data.data() + offset, static_cast<unsigned>(req->data.size() - offset));
+  int rc = uv_write(&req->req, stream(), &buf, 1, on_write);
+  if (rc < 0) {
+    delete req;  // never queued: libuv will not call on_write
+    return close_now();
+  }
+  ++writes_pending_;
+  update_timer();
+}
+
+void Connection::on_write(uv_write_t* req, int status) {
+  std::unique_ptr<WriteReq> owned(reinterpret_cast<WriteReq*>(req));
+  auto* self = static_cast<Connection*>(req->data);  // alive: its close callback comes later
+  guard(*self->core_->loop, [&] { self->after_write(status); });
+}
+
+void Connection::after_write(int status) {
+  --writes_pending_;
+  if (state_ == State::closed) return;
+  if (status < 0) return close_now();
+  if (state_ == State::closing && writes_pending_ == 0) return begin_shutdown();
+  if (state_ != State::open) return;
+  if (writes_pending_ == 0 && !pipeline_.empty() && pipeline_.front()->file) flush_pipeline();
+  if (state_ != State::open) return;
+  if (!pipeline_.empty()) notify_drain(pipeline_.front(), true);
+  after_flush();       // the queue shrank: requests held back by it may come in now
+  update_timer(true);  // progress: the write-stall clock starts again
+}
+
+void Connection::log_access(const ResponseState& state) const {
+  if (!core_->config.access_log || state.request.method.empty()) return;
+  using Ms = std::chrono::duration<double, std::milli>;
+  double ms = Ms(std::chrono::steady_clock::now() - state.request.arrived).count();
+  std::fprintf(stderr, "%s %s %d %llu %.1fms\n", state.request.method.c_str(),
+               state.request.target.c_str(), state.status,
+               static_cast<unsigned long long>(state.body_bytes), ms);
+}
+
+void Connection::close_after_writes() {
+  if (state_ != State::open) return;
+  state_ = State::closing;
+  if (!reading_) linger_ = true;  // the kernel may hold input we never looked at
+  detach_responses();
+  if (writes_pending_ == 0) return begin_shutdown();
+  update_timer();
+}
+
+// Half-close: the client sees our FIN after the last answer. If input was left unread we keep
+// draining it for a while (linger), as closing now would reset the connection and could
+// destroy that answer in the client's receive buffer; otherwise we close once the FIN is out.
+void Connection::begin_shutdown() {
+  state_ = State::lingering;
+  shutdown_req_.data = this;
+  if (uv_shutdown(&shutdown_req_, stream(), on_shutdown) < 0) return close_now();
+  update_timer();
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int status) {
+  auto* self = static_cast<Connection*>(req->data);
+  if (self->state_ == State::closed) return;  // UV_ECANCELED: already closing
+  if (status < 0 || self->peer_done_ || !self->linger_) return self->close_now();
+  self->start_reading();
+}
+
+void Connection::close_now() {
+  if (state_ == State::closed) return;
+  state_ = State::closed;
+  reading_ = false;
+  detach_responses();
+  if (open_handles_ == 2) uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
+}
+
+void Connection::on_closed(uv_handle_t* handle) {
+  auto* self = static_cast<Connection*>(handle->data);
+  if (--self->open_handles_ > 0) return;
+  std::shared_ptr<ServerCore> core = std::move(self->core_);
+  core->connections.erase(self);
+  delete self;
+  if (core->stopping && core->connections.empty() && core->on_all_closed) {
+    std::function<void()> done = std::exchange(core->on_all_closed, nullptr);
+    guard(*core->loop, done);
+  }
+}
+
+// Every answer still held learns that its connection is gone; waiting producers are woken.
+void Connection::detach_responses() {
+  for (const auto& state : pipeline_) {
+    state->sink = nullptr;
+    if (state->file) finish_file(*state, UV_ECANCELED);  // the caller closes its file
+    if (!state->drain) continue;
+    try {
+      set_immediate(*core_->loop, [state] {
+        if (std::function<void()> resume = std::exchange(state->drain, nullptr)) resume();
+      });
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "http: cannot wake a producer: %s\n", error.what());
+    }
+  }
+  pipeline_.clear();
+}
+
+void Connection::update_timer(bool restart) {
+  Wait want = Wait::none;
+  if (state_ == State::closed) return;
+  if (state_ == State::lingering) {
+    want = Wait::linger;
+  } else if (writes_pending_ > 0) {
+    want = Wait::write;
+  } else if (parser_.reading_headers() || (requests_seen_ == 0 && !parser_.in_message())) {
+    want = Wait::headers;
+  } else if (parser_.in_message()) {
+    want = Wait::body;
+  } else if (pipeline_.empty()) {
+    want = Wait::idle;
+  }
+  // A new request is progress even when the wait looks the same: a request answered at once
+  // takes the connection from idle to idle, and its clock must start again. Not for a stalled
+  // write, though: there only the client reading counts (after_write), or a client that never
+  // reads could keep its connection by asking again now and then.
+  if (requests_seen_ != requests_at_arm_) {
+    requests_at_arm_ = requests_seen_;
+    restart = restart || want != Wait::write;
+  }
+  arm(want, restart);
+}
+
+void Connection::arm(Wait want, bool restart) {
+  if ((want == wait_ && !restart) || open_handles_ < 2) return;
+  wait_ = want;
+  const Config& config = core_->config;
+  std::chrono::milliseconds delay = want == Wait::headers  ? config.header_timeout
+                                    : want == Wait::linger ? config.linger_timeout
+                                                           : config.idle_timeout;
+  int rc = want == Wait::none
+               ? uv_timer_stop(&timer_)
+               : uv_timer_start(&timer_, on_timeout, static_cast<uint64_t>(delay.count()), 0);
+  if (rc < 0) close_now();
+}
+
+void Connection::on_timeout(uv_timer_t* timer) {
+  auto* self = static_cast<Connection*>(timer->data);
+  if (self->core_->config.access_log && self->wait_ != Wait::linger && self->wait_ != Wait::idle)
+    std::fprintf(stderr, "http: closing a connection that made no progress (%s)\n",
+                 self->wait_ == Wait::headers ? "header timeout" : "timeout");
+  self->close_now();
+}
+
+}  // namespace common::http

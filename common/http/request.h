@@ -1,0 +1,41 @@
+// http/request.h: one parsed HTTP request, as handlers see it (Express's `req`).
+//
+// Everything is copied out of the read buffer, so a Request stays valid for as long as the
+// handler keeps its Response (which owns the Request). `path` and `query` are the raw,
+// still percent-encoded parts of the target; `params` are filled in by the router, decoded.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace common::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // "GET", "HEAD", …
+  std::string target;  // raw request target: "/sync/42?trace=1"
+  std::string path;    // raw path, no query: "/sync/42"
+  std::string query;   // raw query, no '?': "trace=1"
+  int http_major = 1;
+  int http_minor = 1;
+  Headers headers;                                      // in arrival order, names as sent
+  std::unordered_map<std::string, std::string> params;  // route params, percent-decoded
+  bool keep_alive = true;  // what the client asked for (HTTP/1.0 needs "Connection: keep-alive")
+  std::chrono::steady_clock::time_point arrived{};  // when its first byte was parsed
+
+  // The first header with this name (case-insensitive), or "" if absent.
+  [[nodiscard]] std::string_view header(std::string_view name) const;
+  // The first `name=value` of the query, decoded like a form ('+' is a space); nullopt if absent.
+  [[nodiscard]] std::optional<std::string> query_param(std::string_view name) const;
+};
+
+// ASCII case-insensitive equality (header names, route literals).
+[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace common::http

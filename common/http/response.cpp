@@ -1,0 +1,254 @@
+#include "common/http/response.h"
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+
+#include "common/http/conditional.h"
+#include "common/uv/immediate.h"
+#include "common/json.h"
+
+namespace common::http {
+namespace {
+
+bool has_header(const Headers& headers, std::string_view name) {
+  for (const auto& header : headers)
+    if (iequals(header.first, name)) return true;
+  return false;
+}
+
+void append_number(std::string& out, uint64_t value, int base = 10) {
+  char digits[24];
+  auto result = std::to_chars(digits, digits + sizeof digits, value, base);
+  out.append(digits, result.ptr);
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+bool status_has_body(int status) {
+  return status >= 200 && status != 204 && status != 304;
+}
+
+bool is_http10(const Request& request) {
+  return request.http_major < 1 || (request.http_major == 1 && request.http_minor == 0);
+}
+
+}  // namespace
+
+bool Response::answered() const noexcept {
+  return state_->phase != ResponseState::Phase::waiting;
+}
+
+void Response::set_header(std::string name, std::string value) {
+  if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
+      iequals(name, "Date"))
+    return;
+  if (iequals(name, "Connection")) {
+    if (iequals(value, "close")) state_->keep_alive = false;
+    return;
+  }
+  state_->headers.emplace_back(std::move(name), std::move(value));
+}
+
+// Writes the status line and headers into state.out and fixes how the body is framed.
+void Response::begin(int status, std::string_view content_type, std::optional<uint64_t> length) {
+  ResponseState& s = *state_;
+  const bool http10 = is_http10(s.request);
+  const bool body_allowed = status_has_body(status);
+  s.status = status;
+  s.head_only = s.request.method == "HEAD" || !body_allowed;
+  if (s.sink->closing(s)) s.keep_alive = false;
+  if (body_allowed && length) s.declared_length = length;
+  if (body_allowed && !length) {
+    s.chunked = !http10;
+    if (http10) s.keep_alive = false;  // the body ends when the connection does
+  }
+  std::string& out = s.out;
+  out.reserve(out.size() + 160 + content_type.size());
+  out.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  append_number(out, static_cast<uint64_t>(status));
+  out.append(" ").append(reason_phrase(status)).append("\r\n");
+  for (const auto& [name, value] : s.headers) append_header(out, name, value);
+  if (!content_type.empty() && !has_header(s.headers, "Content-Type"))
+    append_header(out, "Content-Type", content_type);
+  if (s.declared_length) {
+    out.append("Content-Length: ");
+    append_number(out, *s.declared_length);
+    out.append("\r\n");
+  }
+  if (s.chunked) append_header(out, "Transfer-Encoding", "chunked");
+  append_header(out, "Date", http_date());
+  if (!s.keep_alive) append_header(out, "Connection", "close");
+  if (s.keep_alive && http10) append_header(out, "Connection", "keep-alive");
+  out.append("\r\n");
+}
+
+void Response::flush() {
+  if (state_->sink != nullptr) state_->sink->on_output(*state_);
+}
+
+void Response::send(int status, std::string_view body, std::string_view content_type) {
+  if (answered()) return;
+  state_->phase = ResponseState::Phase::ended;
+  if (!connected()) return;
+  begin(status, content_type, body.size());
+  if (!state_->head_only) state_->out.append(body);
+  state_->body_bytes = body.size();
+  flush();
+}
+
+void Response::json(int status, const rapidjson::Value& value) {
+  send(status, to_json(value), kJsonType);
+}
+
+void Response::error(int status, std::string_view message) {
+  send(status, error_body(message), kJsonType);
+}
+
+void Response::start(int status, Headers headers, std::optional<uint64_t> content_length) {
+  if (answered()) return;
+  state_->phase = ResponseState::Phase::streaming;
+  if (!connected()) return;
+  for (auto& header : headers) set_header(std::move(header.first), std::move(header.second));
+  begin(status, {}, content_length);  // a Content-Type, if any, came with the headers
+  flush();
+}
+
+void Response::write(std::string_view chunk) {
+  ResponseState& s = *state_;
+  if (s.phase != ResponseState::Phase::streaming || !connected() || s.head_only || chunk.empty())
+    return;
+  if (s.declared_length) chunk = chunk.substr(0, *s.declared_length - s.body_bytes);
+  if (s.chunked) {
+    append_number(s.out, chunk.size(), 16);
+    s.out.append("\r\n").append(chunk).append("\r\n");
+  } else {
+    s.out.append(chunk);
+  }
+  s.body_bytes += chunk.size();
+  flush();
+}
+
+void Response::end() {
+  ResponseState& s = *state_;
+  if (s.phase == ResponseState::Phase::waiting) start(200, {}, 0);
+  if (s.phase != ResponseState::Phase::streaming) return;
+  s.phase = ResponseState::Phase::ended;
+  if (!connected()) return;
+  if (s.chunked && !s.head_only) s.out.append("0\r\n\r\n");
+  if (s.declared_length && !s.head_only && s.body_bytes < *s.declared_length) s.short_body = true;
+  flush();
+}
+
+bool Response::should_pause() const {
+  return state_->sink == nullptr || state_->sink->congested(*state_);
+}
+
+void Response::on_drain(std::function<void()> resume) {
+  state_->drain = std::move(resume);
+  if (state_->sink != nullptr) {
+    state_->sink->on_drain_wanted(*state_);
+  } else if (state_->loop != nullptr) {
+    // Gone already: let the producer meet connected() == false on the next turn.
+    set_immediate(*state_->loop, std::exchange(state_->drain, nullptr));
+  }
+}
+
+bool Response::send_file(uv_file fd, uint64_t offset, uint64_t length,
+                         std::function<void(int)> done) {
+  ResponseState& s = *state_;
+  if (s.phase != ResponseState::Phase::streaming || s.chunked) return false;
+  if (!connected() || s.head_only || length == 0) {
+    // Nothing to send: the answer ends here and `done` still runs later, never from this call.
+    int status = connected() ? 0 : UV_ECANCELED;
+    end();
+    if (s.loop != nullptr)
+      set_immediate(*s.loop, [done = std::move(done), status] { done(status); });
+    else
+      done(status);  // only a test's fake connection has no loop to post to
+    return true;
+  }
+  if (!s.sink->can_send_files(s)) return false;
+  if (s.declared_length) length = std::min(length, *s.declared_length - s.body_bytes);
+  s.body_bytes += length;
+  if (s.declared_length && s.body_bytes < *s.declared_length) s.short_body = true;
+  s.file = FileBody{fd, offset, length, false, std::move(done)};
+  s.phase = ResponseState::Phase::ended;  // the file is the last part of the body
+  flush();
+  return true;
+}
+
+std::string_view reason_phrase(int status) noexcept {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 416:
+      return "Range Not Satisfiable";
+    case 418:
+      return "I'm a Teapot";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
+  }
+}
+
+const std::string& http_date() {
+  thread_local std::time_t cached_second = -1;
+  thread_local std::string cached_text;
+  std::time_t now = std::time(nullptr);
+  if (now == cached_second) return cached_text;
+  cached_text = format_http_date(now);
+  cached_second = now;
+  return cached_text;
+}
+
+}  // namespace common::http

@@ -1,0 +1,50 @@
+// http/router.h: Express-style routes — "/sync/:userId" — matched against the raw request path.
+//
+// The rules follow Express 4/5 with default settings (REFERENCE-SEMANTICS.md §5): a `:param`
+// is one non-empty segment (anything but '/'), literals compare case-insensitively, one trailing
+// slash is accepted, the query never takes part. Matching runs on the still-encoded path and
+// each param is then decoded with decodeURIComponent (so "a%2Fb" is one param "a/b"); a bad
+// escape is a 400. Unlike Express, a path that exists under another method gives 405 + Allow
+// (DESIGN.md). HEAD falls back to the GET route.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/http/response.h"
+
+namespace common::http {
+
+struct Route {
+  std::string method;                 // upper case: "GET"
+  std::string pattern;                // as registered: "/sync/:userId"
+  std::vector<std::string> segments;  // "sync", ":userId"
+  Handler handler;
+};
+
+struct RouteMatch {
+  enum class Outcome { found, not_found, method_not_allowed, bad_param };
+  Outcome outcome = Outcome::not_found;
+  const Route* route = nullptr;                         // when found
+  std::unordered_map<std::string, std::string> params;  // decoded, when found
+  std::string allow;                                    // "GET, HEAD" for method_not_allowed
+  std::string message;  // for every outcome but found: the text of the JSON error
+  [[nodiscard]] int status() const noexcept;  // 200, 404, 405 or 400
+};
+
+class Router {
+ public:
+  // Throws std::invalid_argument for a pattern that does not start with '/' or has an empty
+  // `:` name.
+  void add(std::string_view method, std::string_view pattern, Handler handler);
+  [[nodiscard]] RouteMatch match(std::string_view method, std::string_view path) const;
+  [[nodiscard]] bool empty() const noexcept { return routes_.empty(); }
+
+ private:
+  [[nodiscard]] bool path_matches(const Route& route, std::string_view path) const;
+  std::vector<Route> routes_;
+};
+
+}  // namespace common::http

@@ -1,0 +1,70 @@
+// http/server.h: the HTTP/1.1 server every stage uses (Node's http.createServer + Express routes).
+//
+//   common::http::Server server(loop, {.access_log = true});
+//   server.get("/sync/:userId", [](const Request& req, Response res) {
+//     res.json(200, ...);                                   // now or later, from any callback
+//   });
+//   server.listen("127.0.0.1", 0);                          // returns the bound port
+//   // prints "listening on http://127.0.0.1:PORT/", runs until SIGINT/SIGTERM (shutdown.h):
+//   return common::http::serve_until_signal(loop, server, "listening on");
+//
+// Keep-alive, pipelining (answers in request order), HEAD, Date, Connection: close, HTTP/1.0,
+// the limits and timeouts of Config, back-pressure and safe late answers are all handled here
+// (see http_connection.h for how). Unknown paths give 404 {"error":"Cannot GET /nope"}, known
+// paths with another method 405 with Allow, a bad %-escape in a param 400.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/uv/handle.h"
+#include "common/http/config.h"
+#include "common/http/response.h"
+
+namespace common::http {
+
+struct ServerCore;
+
+class Server {
+ public:
+  explicit Server(uv_loop_t& loop, Config config = {});
+  ~Server();  // closes the listener and every connection at once
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void get(std::string_view pattern, Handler handler);
+  // method in any case ("POST", "delete"); pattern like "/users/:id".
+  void route(std::string_view method, std::string_view pattern, Handler handler);
+  // Called for every request no route matches by path (stage 01's files); without it, 404.
+  void fallback(Handler handler);
+
+  // Binds and listens (port 0 = any free port); returns the bound port. Throws UvError.
+  // Also makes the process ignore SIGPIPE: a write to a vanished client must not kill it.
+  int listen(const std::string& host, int port);
+  // Prints "<prefix> http://HOST:PORT/" as the first stdout line, flushed at once.
+  void announce(std::string_view prefix = "listening on") const;
+  [[nodiscard]] int port() const noexcept { return port_; }
+  [[nodiscard]] std::string url() const;
+
+  // Graceful stop: no new connections, idle ones close, busy ones close after their answers
+  // (which say "Connection: close"); `done` runs, from the loop, once all are closed.
+  void close(std::function<void()> done = {});
+  // The bounded end of a graceful stop: every connection closes now, answers or not.
+  void close_connections();
+  [[nodiscard]] size_t connection_count() const noexcept;
+  [[nodiscard]] uv_loop_t& loop() const noexcept;
+  [[nodiscard]] const Config& config() const noexcept;
+
+ private:
+  static void on_connection(uv_stream_t* listener, int status);
+  std::shared_ptr<ServerCore> core_;
+  std::unique_ptr<Handle<uv_tcp_t>> listener_;
+  std::string host_;
+  int port_ = 0;
+};
+
+}  // namespace common::http

@@ -1,0 +1,55 @@
+// uv/loop.h: owning, running and cleanly closing a libuv event loop.
+//
+// No exception may unwind through libuv's C frames, so every callback body runs inside guard():
+// an exception is kept and the loop stopped, and run_loop() rethrows it once uv_run has returned.
+// Shutting down means: close every handle, run the loop until their close callbacks have fired,
+// then uv_loop_close, which returns 0 only when nothing was left behind.
+#pragma once
+
+#include <uv.h>
+
+#include <exception>
+#include <utility>
+
+namespace common {
+
+// Keeps the first exception thrown by a guarded callback on this loop and stops the loop.
+void trap_exception(uv_loop_t& loop, const std::exception_ptr& error) noexcept;
+
+// Runs body(); an exception it throws is trapped instead of crossing the C frame that called us.
+template <typename Body>
+void guard(uv_loop_t& loop, Body&& body) noexcept {
+  try {
+    std::forward<Body>(body)();
+  } catch (...) {
+    trap_exception(loop, std::current_exception());
+  }
+}
+
+// uv_run(UV_RUN_DEFAULT), then rethrows an exception trapped by guard(), if any.
+void run_loop(uv_loop_t& loop);
+
+// Closes every handle not yet closing, runs the loop until all close callbacks are done and
+// closes the loop. Returns 0 only if no handle was still open (a forgotten handle is a bug and
+// gives UV_EBUSY, although the loop is closed all the same) and uv_loop_close succeeded.
+int close_all_and_drain(uv_loop_t& loop) noexcept;
+
+// A loop of our own (tests and stages alike), closed and drained on destruction.
+class Loop {
+ public:
+  Loop();
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  uv_loop_t& get() noexcept { return loop_; }
+  operator uv_loop_t&() noexcept { return loop_; }  // NOLINT(google-explicit-constructor)
+  // Closes the loop now; returns what uv_loop_close said (0 = nothing was left behind).
+  int close() noexcept;
+
+ private:
+  uv_loop_t loop_{};
+  bool open_ = false;
+};
+
+}  // namespace common
