@@ -1,5 +1,10 @@
+<<<<<<< HEAD:tests/unit/flow/test_auto.cpp
 // Tests for common/flow/auto.h, each modelled on a case of caolan/async's test/auto.js (named in a
 // comment) or on a behaviour pinned down in REFERENCE-SEMANTICS.md §1. Every test runs on a
+=======
+// Tests for common/auto.h, each modelled on a case of caolan/async's test/auto.js (named in a
+// comment) or on an item of docs/auto.md (cited by number). Every test runs on a
+>>>>>>> docs:tests/unit/flow/test_auto.cpp
 // private loop with uv timers standing in for slow queries, and ends with loop.close() == 0.
 #include "common/flow/auto.h"
 
@@ -183,7 +188,7 @@ TEST_CASE("auto results: one value, several values as an array, no value as a pr
   REQUIRE(loop.close() == 0);
 }
 
-// REFERENCE-SEMANTICS §1.1 items 5–6 (async: 'should work as an embedded task' asserts one shared
+// docs/auto.md item 6 (async: 'should work as an embedded task' asserts one shared
 // object): a task sees the live results, which keep growing after it started.
 TEST_CASE("auto hands every task the same live results object", "[auto]") {
   common::Loop loop;
@@ -292,7 +297,7 @@ TEST_CASE("auto never runs more tasks at once than the concurrency limit", "[aut
   REQUIRE(loop.close() == 0);
 }
 
-// REFERENCE-SEMANTICS §1.1 item 9: 0 (or no limit) means unlimited.
+// docs/auto.md item 4: 0 (or no limit) means unlimited.
 TEST_CASE("auto with concurrency 0 starts every ready task at once", "[auto]") {
   common::Loop loop;
   std::size_t running = 0;
@@ -346,7 +351,7 @@ TEST_CASE("auto on error passes a copy of the results so far plus the failing ta
 }
 
 // async: 'ignores results after an error' and 'auto calls callback multiple times with parallel
-// functions'; REFERENCE-SEMANTICS acceptance case 1 (error fan-in).
+// functions'; docs/auto.md items 10–13 (error fan-in).
 TEST_CASE("auto reports the first error once and drops what running tasks report later", "[auto]") {
   common::Loop loop;
   std::vector<std::string> order;
@@ -455,7 +460,7 @@ TEST_CASE("auto: calling a task's callback twice throws from the second call", "
   REQUIRE(loop.close() == 0);
 }
 
-// REFERENCE-SEMANTICS §1.1 item 18 and acceptance case 4: in async v1 the second call counted and
+// docs/auto.md item 14: in async v1 the second call counted and
 // the final callback fired before another task had finished.
 TEST_CASE("auto does not count a second callback: final still waits for the others", "[auto]") {
   common::Loop loop;
@@ -536,7 +541,7 @@ TEST_CASE("auto refuses a dependency on an unknown task before running anything"
   CHECK(error.message == "auto: task `task1` has a non-existent dependency `noexist`");
 }
 
-// REFERENCE-SEMANTICS §1.1 item 21 (self-dependency, observed by experiment)
+// docs/auto.md item 18 (a self-dependency; async v3 refuses it too)
 TEST_CASE("auto refuses a task that depends on itself", "[auto]") {
   common::Error error = refused({{"ok", {}, {}}, {"a", {"ok", "a"}, {}}});
   CHECK(error.code == "ECYCLE");
@@ -657,7 +662,7 @@ TEST_CASE("auto without a final callback still runs the tasks", "[auto]") {
   REQUIRE(loop.close() == 0);
 }
 
-// REFERENCE-SEMANTICS §1.1 item 4: the value shapes a task can report.
+// docs/auto.md item 5: the value shapes a task can report.
 TEST_CASE("auto stores numbers, strings, bools, null and JSON documents", "[auto]") {
   common::Loop loop;
   Outcome outcome;
@@ -746,7 +751,7 @@ TEST_CASE("auto: a task passes its Done straight on as a broker-style callback",
   }
 }
 
-// REFERENCE-SEMANTICS §1.1 item 26 / acceptance case 6: async v3 overflows the stack at ~1 200
+// docs/auto.md item 23: async v3 overflows the stack at ~1 200
 // synchronous tasks (no async test); v1 survived by deferring every step.
 TEST_CASE("auto runs 10 000 chained synchronous tasks without deep recursion or extra turns",
           "[auto]") {

@@ -1,6 +1,6 @@
 // Promises/A+ 1.1.1 for common::Promise: one test case per numbered requirement that applies to
 // a statically typed C++ promise, named after it, ported from promises-aplus-tests 2.1.2
-// (REFERENCE-SEMANTICS.md §3). Value tests run in the suite's three timings — already,
+// (docs/promises.md §15). Value tests run in the suite's three timings — already,
 // immediately (right after then), eventually (from a uv timer) — as Catch2 sections.
 //
 // Not ported, and why:

@@ -1,4 +1,4 @@
-// Q 1.5.1 behaviours of common::Promise beyond Promises/A+ (REFERENCE-SEMANTICS.md §2): all,
+// Q 1.5.1 behaviours of common::Promise beyond Promises/A+ (docs/promises.md §2, §6–§14): all,
 // spread, fin, fail, nfbind, deferreds, unhandled-rejection reports; and what the C++ port adds:
 // the scheduler's handle leaves nothing behind, move-only values, and no leaks when chains are
 // abandoned or the loop stops with promises pending.

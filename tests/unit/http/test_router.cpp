@@ -1,4 +1,4 @@
-// Tests for common/router and common/url: Express's matching table (REFERENCE-SEMANTICS §5),
+// Tests for common/router and common/url: Express's matching table (docs/http.md §8),
 // 405 + Allow instead of Express's 404, and decodeURIComponent's strictness.
 #include "common/http/router.h"
 #include "common/http/url.h"

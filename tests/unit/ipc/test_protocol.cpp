@@ -1,5 +1,5 @@
 // Tests for common/ipc/protocol.h and the message decoding of common/ipc/channel.h: the bytes
-// on the wire are those of DESIGN.md's IPC contract.
+// on the wire are those of the IPC contract, docs/ipc.md §2 and §4.
 #include <string>
 
 #include "common/ipc/protocol.h"
