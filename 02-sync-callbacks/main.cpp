@@ -3,8 +3,7 @@
 // and comments only need the user: three slots of latency. Every level checks its error and
 // returns right after answering (commandments 2 and 3).
 //
-//   build/bin/02-sync-callbacks 8000 --latency 1000 &
-//   curl 'http://127.0.0.1:8000/sync/1?trace=1'
+//   Run it: the "Run it" section of this stage's README.md.
 //
 //   0 s          1 s          2 s          3 s
 //   [-- users --]
@@ -16,9 +15,9 @@
 #include <exception>
 #include <variant>
 
-#include "common/uv/loop.h"
 #include "common/http/shutdown.h"
 #include "common/stage.h"
+#include "common/uv/loop.h"
 // ANCHOR_END: includes
 
 // ANCHOR: config
@@ -29,6 +28,7 @@ using common::Broker;
 using common::by_commenter;
 using common::by_id;
 using common::by_poster;
+using common::DbQuery;
 using common::Json;
 using common::MaybeError;
 
@@ -40,26 +40,22 @@ constexpr const char* kSummary = "GET /sync/:userId: nested callbacks run the qu
 // A value a later callback needs is moved into that callback (it outlives this frame); the query
 // that uses it is built first, because argument evaluation order is unspecified in C++.
 void sync_user(Broker& broker, Answer answer, int64_t user_id) {
-  broker.query(
-      "users", by_id(user_id),
-      answer.record("users", [=, &broker](MaybeError user_error, Json user) {
-        if (user_error) return answer.fail(*user_error);
-        Json posts_query = by_poster(user);
-        broker.query(
-            "posts", posts_query,
-            answer.record("posts", [=, &broker, user = std::move(user)](MaybeError posts_error,
-                                                                        Json posts) mutable {
-              if (posts_error) return answer.fail(*posts_error);
-              Json comments_query = by_commenter(user);
-              broker.query(
-                  "comments", comments_query,
-                  answer.record("comments", [=, user = std::move(user), posts = std::move(posts)](
-                                                MaybeError comments_error, const Json& comments) {
-                    if (comments_error) return answer.fail(*comments_error);
-                    return answer.json(user, posts, comments);
-                  }));
-            }));
-      }));
+  DbQuery db_query(broker, answer);
+  db_query("users", by_id(user_id), [=](MaybeError user_error, Json user) {
+    if (user_error) return answer.fail(*user_error);
+    Json posts_query = by_poster(user);
+    db_query("posts", posts_query,
+             [=, user = std::move(user)](MaybeError posts_error, Json posts) mutable {
+               if (posts_error) return answer.fail(*posts_error);
+               Json comments_query = by_commenter(user);
+               db_query("comments", comments_query,
+                        [=, user = std::move(user), posts = std::move(posts)](
+                            MaybeError comments_error, const Json& comments) {
+                          if (comments_error) return answer.fail(*comments_error);
+                          return answer.json(user, posts, comments);
+                        });
+             });
+  });
 }
 // ANCHOR_END: concept
 

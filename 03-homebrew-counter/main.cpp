@@ -1,15 +1,13 @@
-// 03-homebrew-counter: GET /brew/:userId — the tutorial's hand-written fan-out/fan-in. Fetch the
-// user; then start posts and comments at once and answer when both have arrived. What the
-// callbacks share lives in ONE per-request object (BrewState: the results, a counter, an error
-// flag); the first error is answered once and whatever arrives after it is ignored. Two slots.
+// 03-homebrew-counter: GET /brew/:userId — the tutorial's hand-written fan-out/fan-in: after the
+// user, posts and comments start at once; ONE per-request object (BrewState) holds the results, a
+// counter and an error flag, so the first error is answered once and later results are ignored.
 //
-//   build/bin/03-homebrew-counter 8000 --latency 1000 &
-//   curl 'http://127.0.0.1:8000/brew/1?trace=1'
+//   Run it: the "Run it" section of this stage's README.md.
 //
 //   0 s          1 s          2 s
 //   [-- users --]
 //                [-- posts --]
-//                [- comments -]     cb_counter reaches 3: answer after ~2 s
+//                [- comments -]     answer after ~2 s
 //
 // ANCHOR: includes
 #include <cstdint>
@@ -17,9 +15,9 @@
 #include <memory>
 #include <variant>
 
-#include "common/uv/loop.h"
 #include "common/http/shutdown.h"
 #include "common/stage.h"
+#include "common/uv/loop.h"
 // ANCHOR_END: includes
 
 // ANCHOR: config
@@ -30,17 +28,16 @@ using common::Broker;
 using common::by_commenter;
 using common::by_id;
 using common::by_poster;
+using common::DbQuery;
 using common::Json;
 using common::MaybeError;
 
-constexpr const char* kSummary =
-    "GET /brew/:userId: a counter and an error flag run posts and comments at once";
+constexpr const char* kSummary = "GET /brew/:userId: a counter and an error flag join two queries";
 // ANCHOR_END: config
 
 // ANCHOR: concept
 // The tutorial's result, cbCounter and gotError, kept together and shared by the callbacks.
 struct BrewState {
-  explicit BrewState(Answer a) : answer(std::move(a)) {}
   Answer answer;
   Json user, posts, comments;
   int cb_counter = 0;      // callbacks arrived: users, posts, comments
@@ -62,30 +59,28 @@ void count_in(BrewState& state) {
   if (++state.cb_counter == 3) state.answer.json(state.user, state.posts, state.comments);
 }
 
-void fetch_posts_and_comments(Broker& broker, const Brew& brew) {
-  broker.query("posts", by_poster(brew->user),
-               brew->answer.record("posts", [brew](const MaybeError& error, Json posts) {
-                 if (!check_error(*brew, error)) return;
-                 brew->posts = std::move(posts);
-                 return count_in(*brew);
-               }));
-  broker.query("comments", by_commenter(brew->user),
-               brew->answer.record("comments", [brew](const MaybeError& error, Json comments) {
-                 if (!check_error(*brew, error)) return;
-                 brew->comments = std::move(comments);
-                 return count_in(*brew);
-               }));
+void fetch_posts_and_comments(const DbQuery& db_query, const Brew& brew) {
+  db_query("posts", by_poster(brew->user), [brew](const MaybeError& error, Json posts) {
+    if (!check_error(*brew, error)) return;
+    brew->posts = std::move(posts);
+    return count_in(*brew);
+  });
+  db_query("comments", by_commenter(brew->user), [brew](const MaybeError& error, Json comments) {
+    if (!check_error(*brew, error)) return;
+    brew->comments = std::move(comments);
+    return count_in(*brew);
+  });
 }
 
 void brew_user(Broker& broker, Answer answer, int64_t user_id) {
   auto brew = std::make_shared<BrewState>(answer);
-  broker.query("users", by_id(user_id),
-               answer.record("users", [brew, &broker](const MaybeError& error, Json user) {
-                 if (!check_error(*brew, error)) return;
-                 brew->user = std::move(user);
-                 count_in(*brew);
-                 return fetch_posts_and_comments(broker, brew);
-               }));
+  DbQuery db_query(broker, answer);
+  db_query("users", by_id(user_id), [brew, db_query](const MaybeError& error, Json user) {
+    if (!check_error(*brew, error)) return;
+    brew->user = std::move(user);
+    count_in(*brew);
+    return fetch_posts_and_comments(db_query, brew);
+  });
 }
 // ANCHOR_END: concept
 

@@ -1,16 +1,13 @@
 // 04-auto-dag: GET /async/:userId — declare what each query needs and let common::auto_run (the
-// tutorial's async.auto) schedule them: posts and comments both depend on the user, so they run
-// at once as soon as it is there, and one final callback gets every result, or the first error
-// (answered once: the runner drops what finishes later). Two slots, no counter of our own.
+// tutorial's async.auto) schedule it: posts and comments wait for the user, then run at once; one
+// final callback gets every result or the first error (answered once). No counter of our own.
 //
-//   build/bin/04-auto-dag 8000 --latency 1000 &
-//   curl 'http://127.0.0.1:8000/async/1?trace=1'
+//   Run it: the "Run it" section of this stage's README.md.
 //
-//            user                 0 s          1 s          2 s
-//           /    \                [-- users --]
-//       posts    comments                      [-- posts --]
-//           \    /                             [- comments -]
-//        final callback                                       answer after ~2 s
+//   0 s          1 s          2 s
+//   [-- users --]
+//                [-- posts --]
+//                [- comments -]     answer after ~2 s
 //
 // ANCHOR: includes
 #include <cstdint>
@@ -18,9 +15,9 @@
 #include <variant>
 
 #include "common/flow/auto.h"
-#include "common/uv/loop.h"
 #include "common/http/shutdown.h"
 #include "common/stage.h"
+#include "common/uv/loop.h"
 // ANCHOR_END: includes
 
 // ANCHOR: config
@@ -31,6 +28,7 @@ using common::Broker;
 using common::by_commenter;
 using common::by_id;
 using common::by_poster;
+using common::DbQuery;
 using common::Done;
 using common::Json;
 using common::MaybeError;
@@ -41,19 +39,20 @@ constexpr const char* kSummary = "GET /async/:userId: auto_run schedules the dec
 
 // ANCHOR: concept
 // The tasks object of async.auto: a name, the tasks it needs, and a function given the results
-// so far and a Node-style callback, which answer.record hands to the broker (timing it on the way).
+// so far and a Node-style callback, which it hands straight to db_query.
 void async_user(uv_loop_t& loop, Broker& broker, Answer answer, int64_t user_id) {
+  DbQuery db_query(broker, answer);
   // Laid out by hand, like the tutorial's tasks object.
   // clang-format off
   common::auto_run(loop, {
-    {"user", {}, [=, &broker](const Results&, Done done) {
-      broker.query("users", by_id(user_id), answer.record("users", done));
+    {"user", {}, [=](const Results&, Done done) {
+      db_query("users", by_id(user_id), done);
     }},
-    {"posts", {"user"}, [=, &broker](const Results& results, Done done) {
-      broker.query("posts", by_poster(results["user"]), answer.record("posts", done));
+    {"posts", {"user"}, [=](const Results& results, Done done) {
+      db_query("posts", by_poster(results["user"]), done);
     }},
-    {"comments", {"user"}, [=, &broker](const Results& results, Done done) {
-      broker.query("comments", by_commenter(results["user"]), answer.record("comments", done));
+    {"comments", {"user"}, [=](const Results& results, Done done) {
+      db_query("comments", by_commenter(results["user"]), done);
     }},
   }, [answer](MaybeError error, Results results) {
     if (error) return answer.fail(*error);

@@ -4,11 +4,8 @@
 // /file/:name is the tutorial's promise-based file read: then(send, error).then(write,
 // log).fin(end).
 //
-//   build/bin/05-promises 8000 --latency 1000 --files . &
-//   curl 'http://127.0.0.1:8000/promise/1?trace=1'; curl 'http://127.0.0.1:8000/file/README.md'
+//   Run it: the "Run it" section of this stage's README.md.
 //
-//   q_query(users) ──then──> all(q_query(posts), q_query(comments)) ──spread──> respond
-//        └─────────────────────────── fail ──────────────────────────────────> answer.fail
 //   0 s          1 s          2 s
 //   [-- users --]
 //                [-- posts --]
@@ -22,10 +19,10 @@
 #include <tuple>
 #include <variant>
 
-#include "common/uv/loop.h"
 #include "common/flow/promise.h"
 #include "common/http/shutdown.h"
 #include "common/stage.h"
+#include "common/uv/loop.h"
 #include "serve_file.h"
 // ANCHOR_END: includes
 
@@ -37,6 +34,7 @@ using common::Broker;
 using common::by_commenter;
 using common::by_id;
 using common::by_poster;
+using common::DbQuery;
 using common::Json;
 using common::MaybeError;
 using common::partial;
@@ -49,12 +47,6 @@ constexpr const char* kSummary = "GET /promise/:userId and /file/:name: promises
 
 // ANCHOR: concept
 using Query = std::function<Promise<Json>(std::string bucket, Json query)>;
-
-// db_query in Node's shape, (bucket, query, callback(error, result)), timed into the answer.
-void db_query(Broker* broker, Answer answer, const std::string& bucket, const Json& query,
-              Broker::Callback done) {
-  broker->query(bucket, query, answer.record(bucket, std::move(done)));
-}
 
 // Resolves to [user, posts, comments]: the tutorial's version lost the user on the way.
 Promise<std::tuple<Json, Json, Json>> fetch_posts_and_comments(const Query& q_query,
@@ -69,7 +61,7 @@ void respond(Answer answer, const Json& user, const Json& posts, const Json& com
 }
 
 void promise_user(Broker& broker, Answer answer, int64_t user_id) {
-  Query q_query = common::nfbind(db_query, &broker, answer);
+  Query q_query = common::nfbind<Json>(DbQuery(broker, answer));
   q_query("users", by_id(user_id))
       .then(partial(fetch_posts_and_comments, q_query))
       .spread(partial(respond, answer))

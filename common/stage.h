@@ -2,23 +2,23 @@
 // its concept: how the three queries of GET /…/:userId are put together.
 //
 //   server.get("/sync/:userId", common::user_route([&broker](Answer answer, int64_t user_id) {
-//     broker.query("users", by_id(user_id), answer.record("users", [=](MaybeError error, Json user)
-//     {
+//     common::DbQuery db_query(broker, answer);
+//     db_query("users", by_id(user_id), [=](MaybeError error, Json user) {
 //       if (error) return answer.fail(*error);          // 404/502/503/504, answered once
 //       ...
 //       return answer.json(user, posts, comments);      // 200 {"user":…,"posts":…,"comments":…}
-//     }));
+//     });
 //   }));
 //
 // user_route() parses :userId (400 unless it is a positive integer ≤ 2^53−1) and hands the stage
-// a Answer: the request's answer in the making. answer.record(bucket, callback) wraps a Node-style
-// callback(error, result) into the Broker's timed callback, noting when the query ran (ms since
-// the request arrived, as measured by the broker), so every answer carries
+// an Answer: the request's answer in the making. DbQuery (the tutorial's db_query) sends a query
+// to the broker and, through answer.record(bucket, callback), notes when it ran (ms since the
+// request arrived, as measured by the broker), so every answer carries
 //   Server-Timing: users;dur=1000.4, posts;dur=1000.9, comments;dur=1001.2
 // and, with ?trace=1, "trace":[{"bucket":"users","start":0.0,"end":1000.4},…] in a 200 answer.
-// An error answer's body stays {"error":"…"} (DESIGN's one shape for errors); its timing is in
-// the Server-Timing header only.
-// http_config() and report_failure() are the small pieces of the main() every stage shares.
+// An error answer's body stays {"error":"…"} (docs/http.md §9: one shape for errors); its timing is
+// in the Server-Timing header only. http_config() and report_failure() are the small pieces of the
+// main() every stage shares.
 #pragma once
 
 #include <chrono>
@@ -32,10 +32,10 @@
 #include <utility>
 #include <vector>
 
-#include "common/ipc/broker.h"
 #include "common/http/config.h"
 #include "common/http/response.h"
 #include "common/http/server.h"
+#include "common/ipc/broker.h"
 #include "common/json.h"
 #include "common/options.h"
 #include "common/uv/error.h"
@@ -139,6 +139,28 @@ Broker::TimedCallback Answer::record(std::string bucket, Callback done) const {
     (*callback)(std::move(error), std::move(result));
   };
 }
+
+// ---------------------------------------------------------------- db_query
+
+// The tutorial's db_query(bucket, query, callback), bound to one request: it asks the broker and
+// notes the query's timing in the request's Answer under the same bucket, so a stage names each
+// bucket once. A cheap handle (copies share the answer), meant to be captured by value.
+//   common::DbQuery db_query(broker, answer);
+//   db_query("users", by_id(user_id), [=](MaybeError error, Json user) { … });
+// `done(error, result)` may be move-only; it is always called, and never inside the call.
+class DbQuery {
+ public:
+  DbQuery(Broker& broker, Answer answer) : broker_(&broker), answer_(std::move(answer)) {}
+
+  template <typename Callback>
+  void operator()(const std::string& bucket, const Json& query, Callback done) const {
+    broker_->query(bucket, query, answer_.record(bucket, std::move(done)));
+  }
+
+ private:
+  Broker* broker_;
+  Answer answer_;
+};
 
 // ---------------------------------------------------------------- routes and the program
 
