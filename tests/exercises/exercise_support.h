@@ -242,7 +242,7 @@ inline TracedExpectation three_queries_traced() {
 inline TracedExpectation likes_traced() {
   return {true,
           {"posts", "comments", "likes"},
-          "?trace=1 lists the posts, comments and likes queries (use answer.record)"};
+          "?trace=1 lists the posts, comments and likes queries (use db_query)"};
 }
 
 // GET {route}/1?trace=1 and checks it against `expected`. Returns the answer for the timeline

@@ -7,9 +7,8 @@ using namespace exercise;
 TEST_CASE("02-likes: a fourth nested query adds the likes", "[ex:02-likes]") {
   run_check([] {
     auto server = start_stage("02-sync-callbacks");
-    auto answer =
-        user_one_traced(server.port(), "/sync",
-                        {true, {"likes"}, "?trace=1 lists the likes query (use answer.record)"});
+    auto answer = user_one_traced(
+        server.port(), "/sync", {true, {"likes"}, "?trace=1 lists the likes query (use db_query)"});
     if (!answer) return;
     const Span& posts = answer->trace.at("posts");
     const Span& likes = answer->trace.at("likes");

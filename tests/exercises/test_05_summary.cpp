@@ -21,7 +21,7 @@ TEST_CASE("05-summary: a summary route built from promises", "[ex:05-summary]") 
          "the answer has user, posts, comments (and trace with ?trace=1), nothing else (got " +
              answer.text() + ")");
     if (need(answer.traced("posts") && answer.traced("comments"),
-             "?trace=1 lists the queries (answer.record, e.g. through db_query)"))
+             "?trace=1 lists the queries (through db_query)"))
       need(overlap(answer.trace.at("posts"), answer.trace.at("comments")),
            "posts and comments are fetched at the same time (all)");
 
