@@ -1,10 +1,5 @@
-<<<<<<< HEAD:tests/unit/flow/test_auto.cpp
 // Tests for common/flow/auto.h, each modelled on a case of caolan/async's test/auto.js (named in a
-// comment) or on a behaviour pinned down in REFERENCE-SEMANTICS.md §1. Every test runs on a
-=======
-// Tests for common/auto.h, each modelled on a case of caolan/async's test/auto.js (named in a
 // comment) or on an item of docs/auto.md (cited by number). Every test runs on a
->>>>>>> docs:tests/unit/flow/test_auto.cpp
 // private loop with uv timers standing in for slow queries, and ends with loop.close() == 0.
 #include "common/flow/auto.h"
 
