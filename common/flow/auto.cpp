@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
-#include <map>
 #include <ostream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "common/uv/immediate.h"
 
@@ -32,6 +32,14 @@ class FlagScope {
   bool& flag_;
 };
 
+// Hashes std::string and std::string_view alike, so names are looked up without a copy.
+struct NameHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view name) const noexcept {
+    return std::hash<std::string_view>{}(name);
+  }
+};
+
 }  // namespace
 
 // The entries behind a Results object: one per declared task, in declaration order, each with a
@@ -43,7 +51,8 @@ struct ResultsData {
   };
 
   std::vector<Entry> entries;
-  std::map<std::string, std::size_t, std::less<>> positions;  // task name → index into entries
+  // task name → index into entries
+  std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> positions;
   Pool pool{4096};  // most runs store a few small values: small chunks keep a run light
   std::size_t present = 0;
 
@@ -110,6 +119,9 @@ struct AutoRun {
 
   // Takes the names and functions out of `tasks` and links the graph; the error, if it is bad.
   std::optional<Error> build(std::vector<Task>& tasks) {
+    data->entries.reserve(tasks.size());
+    data->positions.reserve(tasks.size());
+    nodes.reserve(tasks.size());
     for (Task& task : tasks) {
       if (!data->positions.emplace(task.name, nodes.size()).second)
         return Error{"EDUPTASK", "auto: task " + quoted(task.name) + " is declared twice"};
@@ -301,11 +313,6 @@ void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
   auto_detail::FlagScope scope(run->starting);
   if (std::optional<Error> error = run->build(tasks)) return run->finish(std::move(error), {});
   run->start(run);
-}
-
-void auto_run(uv_loop_t& loop, std::initializer_list<Task> tasks, std::size_t concurrency,
-              FinalCallback final) {
-  auto_run(loop, std::vector<Task>(tasks), concurrency, std::move(final));
 }
 
 void dump_dot(std::ostream& out, const std::vector<Task>& tasks) {

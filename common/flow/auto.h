@@ -23,7 +23,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -164,13 +163,8 @@ using FinalCallback = std::function<void(std::optional<Error>, Results)>;
 // pending and their callbacks are destroyed, everything is freed.
 void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
               FinalCallback final);
-void auto_run(uv_loop_t& loop, std::initializer_list<Task> tasks, std::size_t concurrency,
-              FinalCallback final);
 inline void auto_run(uv_loop_t& loop, std::vector<Task> tasks, FinalCallback final) {
   auto_run(loop, std::move(tasks), 0, std::move(final));
-}
-inline void auto_run(uv_loop_t& loop, std::initializer_list<Task> tasks, FinalCallback final) {
-  auto_run(loop, tasks, 0, std::move(final));
 }
 
 // The graph in Graphviz dot form, an edge from each dependency to its dependent, for READMEs:
