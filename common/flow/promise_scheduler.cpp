@@ -116,10 +116,6 @@ PromiseScheduler& PromiseScheduler::current() {
   return *installed;
 }
 
-uv_loop_t& PromiseScheduler::loop() const noexcept {
-  return *jobs_->loop;
-}
-
 std::size_t PromiseScheduler::queued() const noexcept {
   return jobs_->queue.size();
 }

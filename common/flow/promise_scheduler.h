@@ -42,7 +42,6 @@ class PromiseScheduler {
   // The scheduler of this thread; std::logic_error if there is none.
   static PromiseScheduler& current();
 
-  [[nodiscard]] uv_loop_t& loop() const noexcept;
   // Jobs waiting to run.
   [[nodiscard]] std::size_t queued() const noexcept;
 
@@ -75,11 +74,9 @@ class PostedTask final : public PromiseNode {
  public:
   explicit PostedTask(F function) : function_(std::in_place, std::move(function)) {}
   void react(PromiseStateBase* /*source*/, std::uint32_t /*slot*/) override {
-    struct Reset {  // runs at most once, thrown or not; its captures go right after
-      std::optional<F>& function;
-      ~Reset() { function.reset(); }
-    } reset{function_};
-    std::invoke(*function_);
+    F function = std::move(*function_);  // runs at most once; its captures go when it returns
+    function_.reset();
+    std::invoke(function);
   }
   void abandon() noexcept override { function_.reset(); }
 
