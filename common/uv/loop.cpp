@@ -12,8 +12,8 @@ LoopState& loop_state(uv_loop_t& loop) {
 }
 
 void trap_exception(uv_loop_t& loop, const std::exception_ptr& error) noexcept {
-  // Only a common::Loop runs guarded callbacks: with no state there is nowhere to keep the
-  // exception, and losing it silently would be worse than stopping, as an uncaught one would.
+  // Only a common::Loop runs guarded callbacks. Without its state there is nowhere to keep the
+  // exception; rather than lose it, end the program as an uncaught exception would.
   if (loop.data == nullptr) std::terminate();
   std::exception_ptr& trapped = static_cast<LoopState*>(loop.data)->trapped;
   if (!trapped) trapped = error;  // the first one is the cause; keep it
@@ -63,7 +63,7 @@ int close_all_and_drain(uv_loop_t& loop) noexcept {
     auto& state = *static_cast<LoopState*>(loop.data);
     state.immediates.close();  // last: close callbacks may still have queued a function
     run_last_turns(loop);
-    state.trapped = nullptr;
+    state.trapped = nullptr;  // thrown while closing: no run_loop is left to rethrow it
   }
   int rc = uv_loop_close(&loop);
   return rc == 0 && forgotten > 0 ? UV_EBUSY : rc;
