@@ -6,7 +6,8 @@
 //   needs no turn at all and starts them in a plain for loop. "1 per turn" starts each run from
 //   the previous one's final callback: one whole libuv loop turn per run.
 // dag: 100 layers of 100 tasks, each needing two tasks of the layer before and calling back on
-//   the next loop turn (a uv_idle queue, the shape of Node's setImmediate); one run after another.
+//   the next loop turn (common::set_immediate, as Node's side uses setImmediate); one run after
+//   another.
 // small dag: the same with 10 layers of 10 tasks, where async's quadratic graph check matters less.
 #include <chrono>
 #include <cstdio>
@@ -17,7 +18,7 @@
 #include <vector>
 
 #include "common/flow/auto.h"
-#include "common/uv/handle.h"
+#include "common/uv/immediate.h"
 #include "common/uv/loop.h"
 
 using common::Done;
@@ -93,37 +94,6 @@ void bench_diamond(const char* name, long runs, long batch) {
 
 // --- layered dag -------------------------------------------------------------------------------
 
-// Callbacks to call on the next loop turn, like Node's setImmediate(callback, null, value).
-class NextTurn {
- public:
-  explicit NextTurn(uv_loop_t& loop) : idle_(loop, uv_idle_init) { idle_->data = this; }
-
-  void call_soon(Done done, int value) {
-    if (queue_.empty()) common::check(uv_idle_start(idle_.get(), on_turn), "uv_idle_start");
-    queue_.push_back({std::move(done), value});
-  }
-
- private:
-  struct Call {
-    Done done;
-    int value;
-  };
-
-  static void on_turn(uv_idle_t* idle) {
-    auto& self = *static_cast<NextTurn*>(idle->data);
-    common::guard(*idle->loop, [&self, idle] {
-      self.now_.swap(self.queue_);  // what these calls queue waits for the next turn
-      for (Call& call : self.now_) call.done(std::nullopt, call.value);
-      self.now_.clear();
-      if (self.queue_.empty()) uv_idle_stop(idle);
-    });
-  }
-
-  common::Handle<uv_idle_t> idle_;
-  std::vector<Call> queue_;
-  std::vector<Call> now_;  // the turn being run; its capacity is reused
-};
-
 // "L3_14". Appending, not "L" + std::to_string(…): gcc 12 warns falsely (-Wrestrict) on that.
 std::string task_name(int layer, int i) {
   std::string name = "L";
@@ -133,7 +103,7 @@ std::string task_name(int layer, int i) {
   return name;
 }
 
-std::vector<Task> dag_tasks(NextTurn& next_turn, int layers, int width) {
+std::vector<Task> dag_tasks(uv_loop_t& loop, int layers, int width) {
   std::vector<Task> tasks;
   tasks.reserve(static_cast<std::size_t>(layers) * static_cast<std::size_t>(width));
   for (int layer = 0; layer < layers; ++layer) {
@@ -144,8 +114,8 @@ std::vector<Task> dag_tasks(NextTurn& next_turn, int layers, int width) {
         needs.push_back(task_name(layer - 1, (i + 1) % width));
       }
       tasks.push_back(
-          {task_name(layer, i), std::move(needs), [&next_turn, layer](const Results&, Done done) {
-             next_turn.call_soon(std::move(done), layer);
+          {task_name(layer, i), std::move(needs), [&loop, layer](const Results&, Done done) {
+             common::set_immediate(loop, [done, layer] { done(std::nullopt, layer); });
            }});
     }
   }
@@ -154,14 +124,13 @@ std::vector<Task> dag_tasks(NextTurn& next_turn, int layers, int width) {
 
 struct Dag {
   uv_loop_t& loop;
-  NextTurn& next_turn;
   int layers;
   int width;
   long runs;
   long completed = 0;
 
   void run_one() {
-    common::auto_run(loop, dag_tasks(next_turn, layers, width),
+    common::auto_run(loop, dag_tasks(loop, layers, width),
                      [this](const std::optional<common::Error>& error, Results results) {
                        if (error || results[task_name(layers - 1, 0)].GetInt() != layers - 1)
                          throw std::runtime_error("dag: wrong results");
@@ -173,15 +142,12 @@ struct Dag {
 void bench_dag(const char* name, int layers, int width, long runs) {
   if (runs <= 0) return;
   common::Loop loop;
-  {
-    NextTurn next_turn(loop);
-    Dag dag{loop, next_turn, layers, width, runs};
-    Stopwatch stopwatch;
-    dag.run_one();
-    common::run_loop(loop);
-    if (dag.completed != runs) throw std::runtime_error("dag: not every run completed");
-    stopwatch.report(name, runs, " of " + std::to_string(layers * width) + " tasks");
-  }
+  Dag dag{loop, layers, width, runs};
+  Stopwatch stopwatch;
+  dag.run_one();
+  common::run_loop(loop);
+  if (dag.completed != runs) throw std::runtime_error("dag: not every run completed");
+  stopwatch.report(name, runs, " of " + std::to_string(layers * width) + " tasks");
   if (loop.close() != 0) throw std::runtime_error("dag: loop not clean");
 }
 

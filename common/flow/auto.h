@@ -20,13 +20,10 @@
 
 #include <uv.h>
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <iosfwd>
-#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,7 +38,7 @@
 namespace common {
 
 namespace auto_detail {
-struct State;
+struct AutoRun;
 struct ResultsData;
 using Pool = rapidjson::MemoryPoolAllocator<>;
 }  // namespace auto_detail
@@ -69,7 +66,7 @@ class Results {
   [[nodiscard]] Json as_json() const;
 
  private:
-  friend struct auto_detail::State;
+  friend struct auto_detail::AutoRun;
   explicit Results(std::shared_ptr<auto_detail::ResultsData> data) : data_(std::move(data)) {}
   std::shared_ptr<auto_detail::ResultsData> data_;
 };
@@ -98,9 +95,9 @@ class Done {
   }
 
  private:
-  friend struct auto_detail::State;
-  Done(std::shared_ptr<auto_detail::State> state, std::uint32_t task) noexcept
-      : state_(std::move(state)), task_(task) {}
+  friend struct auto_detail::AutoRun;
+  Done(std::shared_ptr<auto_detail::AutoRun> run, std::size_t task) noexcept
+      : run_(std::move(run)), task_(task) {}
 
   template <typename... Values>
   rapidjson::Value pack(Values&&... values) const {
@@ -118,8 +115,8 @@ class Done {
   [[nodiscard]] auto_detail::Pool& pool() const;
   void report(const std::optional<Error>& error, rapidjson::Value value) const;
 
-  std::shared_ptr<auto_detail::State> state_;  // the graph lives as long as a callback into it does
-  std::uint32_t task_;
+  std::shared_ptr<auto_detail::AutoRun> run_;  // the run lives as long as a callback into it does
+  std::size_t task_;
 };
 
 // A task receives the live results (every task completed so far, not only the ones it needs) and
@@ -128,40 +125,8 @@ class Done {
 // keep it longer.
 using TaskFunction = std::function<void(const Results&, Done)>;
 
-// The names of the tasks a task needs: {"user"}, {"a", "b"}, or built with push_back. Most tasks
-// need one or two; those are kept inline, so declaring a graph allocates nothing per task.
-class Dependencies {
- public:
-  Dependencies() = default;
-  Dependencies(std::initializer_list<std::string_view> names) {
-    for (std::string_view name : names) push_back(std::string(name));
-  }
-  Dependencies(std::vector<std::string> names) : count_(names.size()), spilled_(std::move(names)) {}
-
-  void push_back(std::string name) {
-    if (count_ < inline_.size() && spilled_.empty()) {
-      inline_[count_++] = std::move(name);
-      return;
-    }
-    if (spilled_.empty())
-      spilled_.assign(std::make_move_iterator(inline_.begin()),
-                      std::make_move_iterator(inline_.end()));
-    spilled_.push_back(std::move(name));
-    ++count_;
-  }
-  [[nodiscard]] std::size_t size() const noexcept { return count_; }
-  [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
-  [[nodiscard]] const std::string* begin() const noexcept {
-    return spilled_.empty() ? inline_.data() : spilled_.data();
-  }
-  [[nodiscard]] const std::string* end() const noexcept { return begin() + count_; }
-  const std::string& operator[](std::size_t i) const noexcept { return begin()[i]; }
-
- private:
-  std::array<std::string, 2> inline_;
-  std::size_t count_ = 0;
-  std::vector<std::string> spilled_;  // all of them, once there are more than fit inline
-};
+// The names of the tasks a task needs: {"user"}, {"a", "b"}, or built with push_back.
+using Dependencies = std::vector<std::string>;
 
 // A task declaration, written like an entry of async's tasks object:
 //   {"posts", {"user"}, [&](const Results& r, Done done) { … }}
@@ -194,18 +159,12 @@ using FinalCallback = std::function<void(std::optional<Error>, Results)>;
 //    request. async throws synchronously here.
 //  - An exception thrown by a task function propagates to whoever started it (auto_run, or the
 //    done() call that completed its last dependency); that task then counts as never finished.
-// The graph's state is owned by the Done callbacks it hands out (and by one deferred final
-// callback, for one loop turn): when the loop stops with tasks pending and their callbacks are
-// destroyed, everything is freed.
+// The run's state is owned by the Done callbacks it hands out: when the loop stops with tasks
+// pending and their callbacks are destroyed, everything is freed.
 void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
-              FinalCallback final);
-void auto_run(uv_loop_t& loop, std::initializer_list<Task> tasks, std::size_t concurrency,
               FinalCallback final);
 inline void auto_run(uv_loop_t& loop, std::vector<Task> tasks, FinalCallback final) {
   auto_run(loop, std::move(tasks), 0, std::move(final));
-}
-inline void auto_run(uv_loop_t& loop, std::initializer_list<Task> tasks, FinalCallback final) {
-  auto_run(loop, tasks, 0, std::move(final));
 }
 
 // The graph in Graphviz dot form, an edge from each dependency to its dependent, for READMEs:

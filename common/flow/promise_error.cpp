@@ -1,5 +1,8 @@
 #include "common/flow/promise_error.h"
 
+#include <cstdio>
+#include <utility>
+
 namespace common {
 
 Error error_of(const std::exception_ptr& reason) {
@@ -27,6 +30,38 @@ std::string describe(const std::exception_ptr& reason) {
     return error.what();
   } catch (...) {
     return "unknown error";
+  }
+}
+
+namespace {
+
+thread_local RejectionReporter reporter;
+thread_local std::size_t reported = 0;
+
+void print_to_stderr(const std::exception_ptr& reason) {
+  std::fprintf(stderr, "common::Promise: unhandled rejection: %s\n", describe(reason).c_str());
+}
+
+}  // namespace
+
+RejectionReporter set_unhandled_rejection_reporter(RejectionReporter replacement) {
+  return std::exchange(reporter, std::move(replacement));
+}
+
+std::size_t unhandled_rejection_count() noexcept {
+  return reported;
+}
+
+void promise_detail::report_unhandled(const std::exception_ptr& reason) noexcept {
+  ++reported;
+  try {
+    if (reporter) {
+      reporter(reason);
+    } else {
+      print_to_stderr(reason);
+    }
+  } catch (...) {
+    std::fputs("common::Promise: the unhandled-rejection reporter threw\n", stderr);
   }
 }
 

@@ -1,43 +1,60 @@
 #include "common/uv/immediate.h"
 
-#include <memory>
+#include <stdexcept>
 #include <utility>
 
-#include "common/uv/loop.h"
 #include "common/uv/error.h"
+#include "common/uv/loop.h"
 
 namespace common {
-namespace {
-
-struct Immediate {
-  uv_timer_t timer{};
-  std::function<void()> fn;
-};
-
-void on_immediate(uv_timer_t* timer) {
-  auto* immediate = static_cast<Immediate*>(timer->data);
-  std::function<void()> fn = std::move(immediate->fn);
-  // Freed in the close callback: libuv owns the timer's memory until then.
-  uv_close(reinterpret_cast<uv_handle_t*>(timer),
-           [](uv_handle_t* closed) { delete static_cast<Immediate*>(closed->data); });
-  guard(*timer->loop, fn);
-}
-
-}  // namespace
 
 void set_immediate(uv_loop_t& loop, std::function<void()> fn) {
-  auto immediate = std::make_unique<Immediate>();
-  immediate->fn = std::move(fn);
-  check(uv_timer_init(&loop, &immediate->timer), "uv_timer_init");
-  immediate->timer.data = immediate.get();
-  int rc = uv_timer_start(&immediate->timer, on_immediate, 0, 0);
-  if (rc < 0) {
-    // Initialised, so it must be closed before its memory goes.
-    uv_close(reinterpret_cast<uv_handle_t*>(&immediate.release()->timer),
-             [](uv_handle_t* closed) { delete static_cast<Immediate*>(closed->data); });
-    throw UvError(rc, "uv_timer_start");
+  loop_state(loop).immediates.push(std::move(fn));
+}
+
+ImmediateQueue::ImmediateQueue(uv_loop_t& loop)
+    : check_(loop, uv_check_init), idle_(loop, uv_idle_init) {
+  check_->data = this;
+}
+
+void ImmediateQueue::push(std::function<void()> fn) {
+  if (!check_.is_open()) throw std::logic_error("set_immediate: the loop is closed");
+  start();  // already started while functions wait: then a no-op
+  queue_.push_back(std::move(fn));
+}
+
+bool ImmediateQueue::owns(const uv_handle_t* handle) const noexcept {
+  return handle == check_.handle() || handle == idle_.handle();
+}
+
+void ImmediateQueue::close() noexcept {
+  check_.close();
+  idle_.close();
+  queue_.clear();
+}
+
+// Runs the functions queued before this turn began; what they queue waits for the next turn.
+void ImmediateQueue::on_check(uv_check_t* handle) {
+  auto* self = static_cast<ImmediateQueue*>(handle->data);
+  std::vector<std::function<void()>> turn = std::exchange(self->queue_, {});
+  for (std::function<void()>& queued : turn) {
+    std::function<void()> fn = std::move(queued);  // its captures go as soon as it has run
+    guard(*handle->loop, fn);
   }
-  static_cast<void>(immediate.release());  // on_immediate owns it now
+  if (self->queue_.empty()) self->stop();
+}
+
+void ImmediateQueue::start() {
+  check(uv_check_start(check_.get(), on_check), "uv_check_start");
+  check(uv_idle_start(idle_.get(), [](uv_idle_t* /*idle*/) {}), "uv_idle_start");
+}
+
+void ImmediateQueue::stop() noexcept {
+  if (!check_.is_open()) return;  // closed by one of the functions just run
+  // Inactive handles neither keep the loop alive nor keep it from blocking in poll.
+  // (uv_check_stop and uv_idle_stop cannot fail: both always return 0.)
+  static_cast<void>(uv_check_stop(check_.get()));
+  static_cast<void>(uv_idle_stop(idle_.get()));
 }
 
 }  // namespace common

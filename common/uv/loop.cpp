@@ -1,77 +1,83 @@
 #include "common/uv/loop.h"
 
-#include <mutex>
-#include <unordered_map>
+#include <stdexcept>
 
 #include "common/uv/error.h"
 
 namespace common {
-namespace {
 
-// One slot per loop; loops are driven from one thread each, but tests may run several loops.
-std::mutex trapped_mutex;
-std::unordered_map<uv_loop_t*, std::exception_ptr>& trapped() {
-  static std::unordered_map<uv_loop_t*, std::exception_ptr> errors;
-  return errors;
+LoopState& loop_state(uv_loop_t& loop) {
+  if (loop.data == nullptr) throw std::logic_error("this uv_loop_t is not a common::Loop");
+  return *static_cast<LoopState*>(loop.data);
 }
-
-std::exception_ptr take_trapped(uv_loop_t& loop) {
-  std::lock_guard lock(trapped_mutex);
-  auto found = trapped().find(&loop);
-  if (found == trapped().end()) return nullptr;
-  std::exception_ptr error = found->second;
-  trapped().erase(found);
-  return error;
-}
-
-}  // namespace
 
 void trap_exception(uv_loop_t& loop, const std::exception_ptr& error) noexcept {
-  {
-    std::lock_guard lock(trapped_mutex);
-    trapped().try_emplace(&loop, error);  // the first one is the cause; keep it
-  }
+  // Only a common::Loop runs guarded callbacks. Without its state there is nowhere to keep the
+  // exception; rather than lose it, end the program as an uncaught exception would.
+  if (loop.data == nullptr) std::terminate();
+  std::exception_ptr& trapped = static_cast<LoopState*>(loop.data)->trapped;
+  if (!trapped) trapped = error;  // the first one is the cause; keep it
   uv_stop(&loop);
 }
 
 void run_loop(uv_loop_t& loop) {
-  uv_run(&loop, UV_RUN_DEFAULT);
-  if (std::exception_ptr error = take_trapped(loop)) std::rethrow_exception(error);
+  LoopState& state = loop_state(loop);
+  uv_run(&loop, UV_RUN_DEFAULT);  // returns non-zero when stopped with work left: not an error
+  if (std::exception_ptr error = std::exchange(state.trapped, nullptr))
+    std::rethrow_exception(error);
 }
 
 namespace {
 
-// Closes every handle still open; returns how many there were (each is a handle someone forgot).
+// Closes every handle still open except the next-turn queue's own; returns how many there were
+// (each is a handle someone forgot).
 int close_forgotten_handles(uv_loop_t& loop) noexcept {
-  int forgotten = 0;
+  struct Walk {
+    const ImmediateQueue* immediates;
+    int forgotten = 0;
+  } walk{loop.data != nullptr ? &static_cast<LoopState*>(loop.data)->immediates : nullptr};
   uv_walk(
       &loop,
-      [](uv_handle_t* handle, void* count) {
-        if (uv_is_closing(handle)) return;
-        ++*static_cast<int*>(count);
+      [](uv_handle_t* handle, void* arg) {
+        auto& state = *static_cast<Walk*>(arg);
+        if (uv_is_closing(handle) != 0) return;
+        if (state.immediates != nullptr && state.immediates->owns(handle)) return;
+        ++state.forgotten;
         uv_close(handle, nullptr);  // its owner is gone or buggy; at least let the loop close
       },
-      &forgotten);
-  return forgotten;
+      &walk);
+  return walk.forgotten;
 }
 
-int drain_and_close(uv_loop_t& loop) noexcept {
-  // Close callbacks run on the next turn; a few turns let chained closes finish too.
+// Close callbacks run on the next turn; a few turns let chained closes finish too.
+void run_last_turns(uv_loop_t& loop) noexcept {
   for (int turn = 0; turn < 64 && uv_loop_alive(&loop) != 0; ++turn) uv_run(&loop, UV_RUN_NOWAIT);
-  take_trapped(loop);
-  return uv_loop_close(&loop);
 }
 
 }  // namespace
 
 int close_all_and_drain(uv_loop_t& loop) noexcept {
   int forgotten = close_forgotten_handles(loop);
-  int rc = drain_and_close(loop);
+  run_last_turns(loop);
+  if (loop.data != nullptr) {
+    auto& state = *static_cast<LoopState*>(loop.data);
+    state.immediates.close();  // last: close callbacks may still have queued a function
+    run_last_turns(loop);
+    state.trapped = nullptr;  // thrown while closing: no run_loop is left to rethrow it
+  }
+  int rc = uv_loop_close(&loop);
   return rc == 0 && forgotten > 0 ? UV_EBUSY : rc;
 }
 
 Loop::Loop() {
   check(uv_loop_init(&loop_), "uv_loop_init");
+  try {
+    state_ = std::make_unique<LoopState>(loop_);
+  } catch (...) {
+    close_all_and_drain(loop_);  // a queue handle may be open already
+    throw;
+  }
+  loop_.data = state_.get();
   open_ = true;
 }
 

@@ -4,14 +4,31 @@
 // an exception is kept and the loop stopped, and run_loop() rethrows it once uv_run has returned.
 // Shutting down means: close every handle, run the loop until their close callbacks have fired,
 // then uv_loop_close, which returns 0 only when nothing was left behind.
+//
+// Every loop is a common::Loop. What it keeps beside libuv's own state (the next-turn queue, the
+// trapped exception) lives in a LoopState that uv_loop_t::data points to, so code handed only a
+// uv_loop_t& finds it, and two loops never share anything.
 #pragma once
 
 #include <uv.h>
 
 #include <exception>
+#include <memory>
 #include <utility>
 
+#include "common/uv/immediate.h"
+
 namespace common {
+
+struct LoopState {
+  explicit LoopState(uv_loop_t& loop) : immediates(loop) {}
+
+  ImmediateQueue immediates;   // what set_immediate queues
+  std::exception_ptr trapped;  // the first exception a guarded callback threw since run_loop began
+};
+
+// The state of a loop made by common::Loop; std::logic_error for any other loop.
+LoopState& loop_state(uv_loop_t& loop);
 
 // Keeps the first exception thrown by a guarded callback on this loop and stops the loop.
 void trap_exception(uv_loop_t& loop, const std::exception_ptr& error) noexcept;
@@ -29,9 +46,10 @@ void guard(uv_loop_t& loop, Body&& body) noexcept {
 // uv_run(UV_RUN_DEFAULT), then rethrows an exception trapped by guard(), if any.
 void run_loop(uv_loop_t& loop);
 
-// Closes every handle not yet closing, runs the loop until all close callbacks are done and
-// closes the loop. Returns 0 only if no handle was still open (a forgotten handle is a bug and
-// gives UV_EBUSY, although the loop is closed all the same) and uv_loop_close succeeded.
+// Closes every handle not yet closing, runs the loop until all close callbacks (and the
+// functions still queued for the next turn) are done, and closes the loop. Returns 0 only if no
+// handle was still open (a forgotten handle is a bug and gives UV_EBUSY, although the loop is
+// closed all the same) and uv_loop_close succeeded.
 int close_all_and_drain(uv_loop_t& loop) noexcept;
 
 // A loop of our own (tests and stages alike), closed and drained on destruction.
@@ -49,6 +67,7 @@ class Loop {
 
  private:
   uv_loop_t loop_{};
+  std::unique_ptr<LoopState> state_;  // loop_.data points to it
   bool open_ = false;
 };
 

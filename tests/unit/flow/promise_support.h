@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/uv/loop.h"
 #include "common/flow/promise.h"
+#include "common/uv/loop.h"
 #include "tests/support/catch.h"
 
 namespace promise_test {

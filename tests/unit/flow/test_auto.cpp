@@ -834,7 +834,7 @@ TEST_CASE("dump_dot draws an edge from each dependency to its dependent", "[auto
         "}\n");
 }
 
-TEST_CASE("Dependencies keeps two names inline and any number in order", "[auto]") {
+TEST_CASE("Dependencies keeps any number of names in order", "[auto]") {
   common::Dependencies none;
   CHECK(none.empty());
   common::Dependencies some{"a", "b"};
