@@ -42,6 +42,8 @@ namespace common::http {
 
 int serve_until_signal(uv_loop_t& loop, Server& server, std::string_view announcement,
                        std::function<void()> on_stopping, std::chrono::milliseconds grace) {
+  // Process-wide, once: a write to a client that has gone must fail with EPIPE, not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
   Handle<uv_timer_t> grace_timer(loop, uv_timer_init);
   grace_timer->data = &server;
   SignalWatch signals(
