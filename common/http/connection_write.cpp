@@ -173,8 +173,10 @@ void Connection::begin_shutdown() {
 void Connection::on_shutdown(uv_shutdown_t* req, int status) {
   auto* self = static_cast<Connection*>(req->data);
   if (self->state_ == State::closed) return;  // UV_ECANCELED: already closing
-  if (status < 0 || self->peer_done_ || !self->linger_) return self->close_now();
-  self->start_reading();
+  guard(*self->core_->loop, [&] {
+    if (status < 0 || self->peer_done_ || !self->linger_) return self->close_now();
+    self->start_reading();
+  });
 }
 
 void Connection::close_now() {
@@ -259,7 +261,7 @@ void Connection::on_timeout(uv_timer_t* timer) {
   if (self->core_->config.access_log && self->wait_ != Wait::linger && self->wait_ != Wait::idle)
     std::fprintf(stderr, "http: closing a connection that made no progress (%s)\n",
                  self->wait_ == Wait::headers ? "header timeout" : "timeout");
-  self->close_now();
+  guard(*self->core_->loop, [&] { self->close_now(); });
 }
 
 }  // namespace common::http
