@@ -1,5 +1,5 @@
-// Tests for common/read_file (Node's fs.readFile): what it reads, what it refuses and with which
-// error code, that it never answers from inside the call, and that it leaves nothing open.
+// Tests for common/files/read_file (Node's fs.readFile): what it reads, what it refuses and with
+// which error code, that it never answers from inside the call, and that it leaves nothing open.
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
-// Tests for common/file_response (which answer a file request gets) and common/async_fs (the
-// callbacks always come later, from the loop), plus Response::send_file on a connection that
-// cannot send files.
+// Tests for common/files/response (which answer a file request gets) and common/files/async_fs
+// (the callbacks always come later, from the loop), plus Response::send_file on a connection
+// that cannot send files.
 #include <fcntl.h>
 #include <unistd.h>
 
