@@ -11,8 +11,8 @@
 #include <string_view>
 #include <utility>
 
-#include "common/uv/loop.h"
 #include "common/files/read_file.h"
+#include "common/uv/loop.h"
 #include "tests/support/catch.h"
 #include "tests/support/scratch.h"
 

@@ -9,8 +9,8 @@
 
 #include "common/files/async_fs.h"
 #include "common/files/response.h"
-#include "common/uv/loop.h"
 #include "common/uv/error.h"
+#include "common/uv/loop.h"
 #include "tests/support/catch.h"
 #include "tests/support/scratch.h"
 
