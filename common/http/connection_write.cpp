@@ -202,20 +202,16 @@ void Connection::on_closed(uv_handle_t* handle) {
   }
 }
 
-// Every answer still held learns that its connection is gone; waiting producers are woken on
-// the next turn, where they meet connected() == false.
+// Every answer still held learns that its connection is gone; a waiting producer is woken on
+// the next turn, where it meets connected() == false.
 void Connection::detach_responses() {
   std::deque<std::shared_ptr<ResponseState>> gone;
   gone.swap(pipeline_);
-  if (gone.empty()) return;
   for (const auto& state : gone) {
     state->sink = nullptr;
     if (state->file) finish_file(*state, UV_ECANCELED);  // the caller closes its file
+    notify_drain(state, false);
   }
-  set_immediate(*core_->loop, [gone = std::move(gone)] {
-    for (const auto& state : gone)
-      if (std::function<void()> resume = std::exchange(state->drain, nullptr)) resume();
-  });
 }
 
 void Connection::update_timer(bool restart) {
