@@ -16,9 +16,8 @@ namespace file_server {
 
 struct Site {
   uv_loop_t* loop = nullptr;
-  std::string root;  // realpath(ROOT): absolute, no symlinks
-  common::FileCache cache;
-  bool use_sendfile = true;  // FILE_SERVER_NO_SENDFILE=1 turns it off, for comparison
+  std::string root;         // realpath(ROOT): absolute, no symlinks
+  common::FileCache cache;  // small files, answered from memory for a second
 };
 
 // One request's state, shared by the callbacks of its steps: the last of them to finish

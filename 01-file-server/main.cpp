@@ -7,7 +7,6 @@
 #include <fcntl.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <variant>
@@ -15,12 +14,12 @@
 #include "01-file-server/file_request.h"
 #include "01-file-server/replies.h"
 #include "common/files/async_fs.h"
+#include "common/files/mime.h"
 #include "common/files/response.h"
 #include "common/http/server.h"
-#include "common/uv/loop.h"
-#include "common/files/mime.h"
-#include "common/options.h"
 #include "common/http/shutdown.h"
+#include "common/options.h"
+#include "common/uv/loop.h"
 // ANCHOR_END: includes
 
 namespace {
@@ -35,7 +34,6 @@ Site make_site(uv_loop_t& loop, const common::FileServerOptions& options) {
   Site site;
   site.loop = &loop;
   site.root = fs::realpath_now(loop, options.root);  // synchronous: the loop is not running yet
-  site.use_sendfile = std::getenv("FILE_SERVER_NO_SENDFILE") == nullptr;
   return site;
 }
 // ANCHOR_END: config
@@ -85,7 +83,7 @@ void stat_file(const Step& r) {
     if (r->site.cache.fits(st.size)) return read_small_file(r, meta);
     // 4. A big file goes from the page cache to the socket, never whole into our memory.
     http::FilePlan plan = http::plan_file_response(r->res.request(), meta);
-    http::stream_file_body(*r->site.loop, r->res, plan, r->fd, r->site.use_sendfile,
+    http::stream_file_body(*r->site.loop, r->res, plan, r->fd,
                            [r](int) {});  // holds r, and so the file, until the body is out
   });
 }
@@ -96,10 +94,7 @@ void read_small_file(const Step& r, const http::FileMeta& meta) {
   fs::read(*r->site.loop, r->fd, r->body.data(), meta.size, 0, [r, meta](ssize_t n) {
     if (n < 0) return reply_fs_error(r->res, static_cast<int>(n), "read");
     if (static_cast<uint64_t>(n) != meta.size) return reply_status(r->res, 500);  // it changed
-    common::CachedFile file{std::move(r->body), meta.validators, meta.content_type,
-                            uv_now(r->site.loop)};
-    reply_from_memory(r->res, file);
-    r->site.cache.store(r->key, std::move(file));
+    reply_and_cache(r->site, r->key, r->res, std::move(r->body), meta);
   });
 }
 // ANCHOR_END: concept

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "common/files/path.h"
 #include "common/files/response.h"
@@ -49,6 +50,13 @@ void reply_from_memory(Response& res, const common::CachedFile& file) {
   common::http::FileMeta meta{file.body.size(), file.validators, file.content_type};
   common::http::send_planned_body(res, common::http::plan_file_response(res.request(), meta),
                                   file.body);
+}
+
+void reply_and_cache(Site& site, const std::string& key, Response& res, std::string body,
+                     const common::http::FileMeta& meta) {
+  common::CachedFile file{std::move(body), meta.validators, meta.content_type, uv_now(site.loop)};
+  reply_from_memory(res, file);
+  site.cache.store(key, std::move(file));
 }
 
 }  // namespace file_server

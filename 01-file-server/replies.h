@@ -2,9 +2,12 @@
 // main.cpp so that it shows only the chain of asynchronous steps.
 #pragma once
 
+#include <string>
 #include <string_view>
 
+#include "01-file-server/file_request.h"
 #include "common/files/cache.h"
+#include "common/files/response.h"
 #include "common/http/response.h"
 
 namespace file_server {
@@ -20,5 +23,8 @@ void reply_method_not_allowed(common::http::Response& res);
 void redirect_to_directory(common::http::Response& res, std::string_view relative);
 // A GET or HEAD answered from memory (200, 206, 304 or 416).
 void reply_from_memory(common::http::Response& res, const common::CachedFile& file);
+// Answers with a small file just read whole, and keeps it in the site's cache under `key`.
+void reply_and_cache(Site& site, const std::string& key, common::http::Response& res,
+                     std::string body, const common::http::FileMeta& meta);
 
 }  // namespace file_server

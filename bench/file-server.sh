@@ -5,7 +5,7 @@
 #   large  16 MiB big.bin     wrk -t1 -c4  -d${DURATION}s
 # For each: requests/s, p99 latency, MB/s, server CPU (utime+stime from /proc/PID/stat, children
 # included), requests per server CPU-second (steadier than req/s when wrk shares the cores),
-# and the server's peak RSS (VmHWM). "01-file-server reads" is our server with sendfile off.
+# and the server's peak RSS (VmHWM).
 #
 # usage: bench/file-server.sh [--duration S] [--bin DIR]     (DIR default: build/bin, Release)
 # Everything it starts is stopped by PID on exit; nothing listens beyond 127.0.0.1.
@@ -62,9 +62,9 @@ wait_for_port() {
   echo "$0: nothing listens on port $1" >&2; return 1
 }
 
-start_ours() {  # $1 = extra environment (e.g. FILE_SERVER_NO_SENDFILE=1)
+start_ours() {
   local port; port=$(free_port)
-  env $1 "$BIN/01-file-server" "$port" "$ROOT" --quiet >"$TMP/ours.out" 2>"$TMP/ours.err" &
+  "$BIN/01-file-server" "$port" "$ROOT" --quiet >"$TMP/ours.out" 2>"$TMP/ours.err" &
   SERVER_PID=$!; PIDS+=("$SERVER_PID"); SERVER_PORT=$port
   wait_for_port "$port"
 }
@@ -137,8 +137,8 @@ run_shape() {
   }'
 }
 
-bench_server() {  # $1 = label, $2 = start function, $3 = its argument
-  "$2" "${3:-}"
+bench_server() {  # $1 = label, $2 = start function
+  "$2"
   run_shape "$1" /index.html 64 1024
   run_shape "$1" /big.bin 4 "$LARGE_BYTES"
   echo "| $1 peak RSS (VmHWM) | $(peak_rss_kib "$SERVER_PID") KiB |" >>"$TMP/rss.txt"
@@ -149,8 +149,7 @@ echo "# 01-file-server benchmark: $(nproc) cores, ${DURATION}s per shape, $(date
 echo
 echo "| server                 | shape            |     req/s |      p99 |     MB/s | CPU s  | req/CPU-s |"
 echo "|------------------------|------------------|-----------|----------|----------|--------|-----------|"
-bench_server "01-file-server" start_ours ""
-bench_server "01-file-server reads" start_ours "FILE_SERVER_NO_SENDFILE=1"
+bench_server "01-file-server" start_ours
 bench_server "node static.js" start_node
 bench_server "nginx" start_nginx
 echo

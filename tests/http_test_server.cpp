@@ -14,11 +14,11 @@
 #include <string>
 #include <string_view>
 
-#include "common/uv/handle.h"
 #include "common/http/server.h"
-#include "common/json.h"
-#include "common/uv/loop.h"
 #include "common/http/shutdown.h"
+#include "common/json.h"
+#include "common/uv/handle.h"
+#include "common/uv/loop.h"
 #include "tests/support/parse_number.h"
 
 namespace {

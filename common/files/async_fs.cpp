@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/uv/error.h"
 #include "common/uv/immediate.h"
 #include "common/uv/loop.h"
-#include "common/uv/error.h"
 
 namespace common::fs {
 namespace {

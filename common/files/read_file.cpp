@@ -11,8 +11,8 @@
 namespace common {
 namespace {
 
-// One read in progress, shared by the callbacks of its steps (common/files/async_fs.h): the last one
-// to finish frees it. The callbacks of async_fs always run later, so read_file never answers
+// One read in progress, shared by the callbacks of its steps (common/files/async_fs.h): the last
+// one to finish frees it. The callbacks of async_fs always run later, so read_file never answers
 // from inside itself.
 struct FileRead {
   uv_loop_t* loop = nullptr;

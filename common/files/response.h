@@ -5,8 +5,8 @@
 // gets 304; a satisfiable single Range gets 206 with Content-Range, an unsatisfiable one 416;
 // otherwise 200. Every answer carries ETag and Last-Modified; 200 and 206 say
 // "Accept-Ranges: bytes". Then send_planned_body sends a body held in memory, and
-// stream_file_body sends one from an open file without reading it all: sendfile(2) through the
-// connection where it can, else reads of kStreamChunk bytes paced by the socket's write queue.
+// stream_file_body sends one from an open file without reading it into memory: the connection
+// hands it to the kernel with sendfile(2) (Response::send_file).
 #pragma once
 
 #include <uv.h>
@@ -15,13 +15,11 @@
 #include <functional>
 #include <string_view>
 
-#include "common/http/conditional.h"
 #include "common/files/range.h"
+#include "common/http/conditional.h"
 #include "common/http/response.h"
 
 namespace common::http {
-
-inline constexpr size_t kStreamChunk = size_t{64} * 1024;
 
 struct FileMeta {
   uint64_t size = 0;
@@ -43,8 +41,7 @@ void send_planned_body(Response& res, const FilePlan& plan, std::string_view who
 
 // Starts the answer and streams the planned bytes of `fd`; done(status) runs once, from the
 // loop, when the body has been handed over (0) or abandoned (< 0); close the file there.
-// use_sendfile = false forces the read-and-write path (for comparison and tests).
 void stream_file_body(uv_loop_t& loop, Response& res, const FilePlan& plan, uv_file fd,
-                      bool use_sendfile, std::function<void(int status)> done);
+                      std::function<void(int status)> done);
 
 }  // namespace common::http

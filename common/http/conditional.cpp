@@ -1,82 +1,15 @@
 #include "common/http/conditional.h"
 
 #include <algorithm>
-#include <cctype>
-#include <charconv>
 #include <cstdio>
+#include <ctime>
 
 namespace common::http {
 namespace {
 
-constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-struct DateFields {
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;  // month: 0–11
-};
-
-// Reads a date field by field; each step consumes what it expects, or fails and the date is
-// refused. (sscanf would do, but cannot tell a number that overflows from a good one.)
-class DateScanner {
- public:
-  explicit DateScanner(std::string_view text) : rest_(text) {}
-
-  bool literal(std::string_view expected) {
-    if (!rest_.starts_with(expected)) return false;
-    rest_.remove_prefix(expected.size());
-    return true;
-  }
-  bool optional(std::string_view expected) {
-    literal(expected);
-    return true;
-  }
-  bool letters(size_t min, size_t max) {
-    size_t n = 0;
-    while (n < rest_.size() && n <= max && std::isalpha(static_cast<unsigned char>(rest_[n]))) ++n;
-    if (n < min || n > max) return false;
-    rest_.remove_prefix(n);
-    return true;
-  }
-  bool number(size_t min_digits, size_t max_digits, int& value) {
-    size_t n = 0;
-    while (n < rest_.size() && n <= max_digits && rest_[n] >= '0' && rest_[n] <= '9') ++n;
-    if (n < min_digits || n > max_digits) return false;
-    std::from_chars(rest_.data(), rest_.data() + n, value);  // at most 4 digits: cannot fail
-    rest_.remove_prefix(n);
-    return true;
-  }
-  bool month(int& index) {
-    for (int i = 0; i < 12; ++i) {
-      if (literal(kMonths[i])) {
-        index = i;
-        return true;
-      }
-    }
-    return false;
-  }
-  bool clock(DateFields& f) {  // "08:49:37"
-    return number(2, 2, f.hour) && literal(":") && number(2, 2, f.minute) && literal(":") &&
-           number(2, 2, f.second);
-  }
-  [[nodiscard]] bool done() const { return rest_.empty(); }
-
- private:
-  std::string_view rest_;
-};
-
-std::optional<std::time_t> to_time(const DateFields& f) {
-  if (f.day < 1 || f.day > 31 || f.hour > 23 || f.minute > 59 || f.second > 60 || f.year < 1970)
-    return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = f.year - 1900;
-  tm.tm_mon = f.month;
-  tm.tm_mday = f.day;
-  tm.tm_hour = f.hour;
-  tm.tm_min = f.minute;
-  tm.tm_sec = f.second;
-  return timegm(&tm);
-}
+// Dates are written and read with strftime(3) and strptime(3) in the C locale (no program here
+// changes it), which keeps day and month names English.
+constexpr const char* kImfFixdate = "%a, %d %b %Y %H:%M:%S GMT";
 
 std::string_view trim(std::string_view text) noexcept {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -114,38 +47,20 @@ std::string format_http_date(std::time_t when) {
   std::tm utc{};
   gmtime_r(&when, &utc);
   char text[40];
-  std::snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday],
-                utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
-                utc.tm_sec);
-  return text;
+  return {text, std::strftime(text, sizeof text, kImfFixdate, &utc)};
 }
 
 std::optional<std::time_t> parse_http_date(std::string_view text) {
   text = trim(text);
-  if (text.empty() || text.size() > 64) return std::nullopt;  // most requests send none
-  DateFields f;
-  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT"
-  DateScanner imf(text);
-  if (imf.letters(3, 3) && imf.literal(", ") && imf.number(1, 2, f.day) && imf.literal(" ") &&
-      imf.month(f.month) && imf.literal(" ") && imf.number(4, 4, f.year) && imf.literal(" ") &&
-      imf.clock(f) && imf.literal(" GMT") && imf.done())
-    return to_time(f);
-  // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit years: 70–99 are 19xx)
-  DateScanner rfc850(text);
-  if (rfc850.letters(6, 9) && rfc850.literal(", ") && rfc850.number(1, 2, f.day) &&
-      rfc850.literal("-") && rfc850.month(f.month) && rfc850.literal("-") &&
-      rfc850.number(2, 2, f.year) && rfc850.literal(" ") && rfc850.clock(f) &&
-      rfc850.literal(" GMT") && rfc850.done()) {
-    f.year += f.year < 70 ? 2000 : 1900;
-    return to_time(f);
+  if (text.empty() || text.size() > 64) return std::nullopt;  // absent, or too long for a date
+  const std::string terminated(text);  // strptime reads a C string; it checks every field's range
+  for (const char* format : {kImfFixdate,
+                             "%A, %d-%b-%y %H:%M:%S GMT",  // RFC 850 (69–99 are 19xx)
+                             "%a %b %d %H:%M:%S %Y"}) {    // asctime
+    std::tm tm{};
+    const char* end = strptime(terminated.c_str(), format, &tm);
+    if (end != nullptr && *end == '\0' && tm.tm_year >= 70) return timegm(&tm);
   }
-  // asctime: "Sun Nov  6 08:49:37 1994" (a one-digit day is padded with a space)
-  DateScanner asctime(text);
-  if (asctime.letters(3, 3) && asctime.literal(" ") && asctime.month(f.month) &&
-      asctime.literal(" ") && asctime.optional(" ") && asctime.number(1, 2, f.day) &&
-      asctime.literal(" ") && asctime.clock(f) && asctime.literal(" ") &&
-      asctime.number(4, 4, f.year) && asctime.done())
-    return to_time(f);
   return std::nullopt;
 }
 

@@ -1,9 +1,10 @@
 // http/connection.cpp: accepting, reading, parsing and dispatching (the writing half is in
-// http_connection_write.cpp).
+// connection_write.cpp).
 #include "common/http/connection.h"
 
 #include <cstdio>
 #include <exception>
+#include <new>
 
 #include "common/uv/loop.h"
 
@@ -13,13 +14,14 @@ void Connection::accept(const std::shared_ptr<ServerCore>& core, uv_stream_t* li
   auto* connection = new Connection(core);
   int rc = uv_tcp_init(core->loop, &connection->tcp_);
   if (rc < 0) {
-    delete connection;  // never initialised: libuv knows nothing of it
-    std::fprintf(stderr, "http: uv_tcp_init: %s\n", uv_strerror(rc));
-    return;
+    delete connection;  // no handle was initialised: libuv knows nothing of it
+  } else {
+    ++connection->open_handles_;
+    core->connections.insert(connection);
+    rc = connection->open(listener);
+    if (rc < 0) connection->close_now();  // deleted in on_closed
   }
-  ++connection->open_handles_;
-  core->connections.insert(connection);
-  if (!connection->start(listener)) connection->close_now();  // freed in on_closed
+  if (rc < 0) std::fprintf(stderr, "http: accepting a connection failed: %s\n", uv_strerror(rc));
 }
 
 Connection::Connection(std::shared_ptr<ServerCore> core)
@@ -28,28 +30,22 @@ Connection::Connection(std::shared_ptr<ServerCore> core)
   timer_.data = this;
 }
 
-// Returns false (after logging) if the connection cannot be used; the caller closes it.
-bool Connection::start(uv_stream_t* listener) {
+// Returns 0, or the libuv error that makes the connection unusable (the caller closes it).
+int Connection::open(uv_stream_t* listener) {
   int rc = uv_timer_init(core_->loop, &timer_);
-  if (rc == 0) ++open_handles_;
-  if (rc == 0) rc = uv_accept(listener, stream());
+  if (rc < 0) return rc;
+  ++open_handles_;
+  rc = uv_accept(listener, stream());
   if (rc == 0) rc = uv_tcp_nodelay(&tcp_, 1);  // small answers must not wait for Nagle
-  if (rc < 0) {
-    std::fprintf(stderr, "http: accepting a connection failed: %s\n", uv_strerror(rc));
-    return false;
-  }
+  if (rc < 0) return rc;
   start_reading();
   update_timer();
-  return state_ == State::open;
+  return 0;
 }
 
 void Connection::start_reading() {
   if (reading_ || peer_done_ || state_ == State::closed) return;
-  int rc = uv_read_start(stream(), on_alloc, on_read);
-  if (rc < 0) {
-    close_now();
-    return;
-  }
+  if (uv_read_start(stream(), on_alloc, on_read) < 0) return close_now();
   reading_ = true;
 }
 
@@ -59,27 +55,20 @@ void Connection::stop_reading() {
   uv_read_stop(stream());  // always returns 0
 }
 
-void Connection::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  ServerCore& core = *static_cast<Connection*>(handle->data)->core_;
-  if (!core.read_buffer_busy) {
-    core.read_buffer_busy = true;
-    *buf = uv_buf_init(core.read_buffer.get(), ServerCore::kReadBufferSize);
-    return;
-  }
-  // Never expected (reads do not nest), but a private buffer keeps it correct if they do.
-  // on_read owns it from here and frees it, which the analyzer cannot follow through libuv.
+// Each read gets a buffer of its own, freed by on_read once the bytes are parsed or copied:
+// the simplest correct choice, and an idle connection holds no buffer at all.
+void Connection::on_alloc(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
+  char* base = new (std::nothrow) char[suggested];  // null: on_read gets UV_ENOBUFS
+  // on_read frees it, which the analyzer cannot follow through libuv.
   // NOLINTNEXTLINE(clang-analyzer-cplusplus.NewDeleteLeaks)
-  *buf = uv_buf_init(new char[ServerCore::kReadBufferSize], ServerCore::kReadBufferSize);
+  *buf = uv_buf_init(base, base == nullptr ? 0 : static_cast<unsigned>(suggested));
 }
 
 void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  std::unique_ptr<char[]> owned(buf->base);  // from on_alloc (or null): freed on return
   auto* self = static_cast<Connection*>(stream->data);
-  ServerCore& core = *self->core_;
-  const bool shared = buf->base == core.read_buffer.get();
-  std::unique_ptr<char[]> owned(shared ? nullptr : buf->base);  // frees a private buffer on return
   std::string_view data(buf->base, nread > 0 ? static_cast<size_t>(nread) : 0);
-  guard(*core.loop, [&] { self->handle_read(nread, data); });
-  if (shared) core.read_buffer_busy = false;  // everything was parsed or copied by now
+  guard(*self->core_->loop, [&] { self->handle_read(nread, data); });
 }
 
 void Connection::handle_read(ssize_t nread, std::string_view data) {
@@ -98,14 +87,8 @@ void Connection::handle_bytes(std::string_view data) {
     linger_ = true;  // closing or lingering: unread input is discarded
     return;
   }
-  if (unparsed_.empty()) {
-    size_t used = parse(data);
-    if (used < data.size() && can_parse()) unparsed_.assign(data.substr(used));
-    if (used < data.size() && !can_parse()) linger_ = true;
-  } else {
-    unparsed_.append(data);
-    parse_buffered();
-  }
+  unparsed_.append(data);
+  parse_buffered();
   if (state_ == State::open && !room_for_more()) stop_reading();  // else closing decides
   // No restart while a body arrives: it must be complete idle_timeout after its head, or a
   // client sending a byte a minute would hold the connection for ever (Node: requestTimeout).
@@ -124,13 +107,14 @@ bool Connection::room_for_more() const {
   return pipeline_.size() < core_->config.max_pipelined && !write_queue_full();
 }
 
-// Feeds the parser until the bytes run out, the pipeline is full or parsing must stop;
-// returns how many bytes were used.
-size_t Connection::parse(std::string_view data) {
+// Feeds the parser from unparsed_ until the bytes run out, the pipeline is full or parsing must
+// stop; bytes that will never be parsed are dropped, and remembered as unread (linger_).
+void Connection::parse_buffered() {
+  if (parsing_) return;  // the loop below, further up the stack, will get to them
   parsing_ = true;
   size_t used = 0;
-  while (used < data.size() && can_parse() && room_for_more()) {
-    size_t n = parser_.feed(data.substr(used));
+  while (used < unparsed_.size() && can_parse() && room_for_more()) {
+    size_t n = parser_.feed(std::string_view(unparsed_).substr(used));
     used += n;
     if (parser_.has_request()) {
       dispatch(parser_.take_request());
@@ -141,12 +125,6 @@ size_t Connection::parse(std::string_view data) {
     }
   }
   parsing_ = false;
-  return used;
-}
-
-void Connection::parse_buffered() {
-  if (parsing_) return;  // the running parse() loop will get to it
-  size_t used = parse(unparsed_);
   unparsed_.erase(0, used);
   if (!can_parse() && !unparsed_.empty()) {
     linger_ = true;

@@ -1,13 +1,13 @@
-// http/connection.h: one accepted TCP connection of the HTTP server (internal to http_server).
+// http/connection.h: one accepted TCP connection of the HTTP server (internal to server.cpp).
 //
 // A Connection owns itself: it is created on accept and deletes itself in the close callback of
-// its last handle (the socket and its timer), never earlier, because libuv may touch both until
-// then. Requests are parsed one at a time (RequestParser) and dispatched at once; their answers
-// queue in `pipeline_` and reach the socket strictly in request order. The connection is the
-// ResponseSink of every answer it holds, and detaches them all when it closes, so handlers that
-// finish late find connected() == false. A file part of an answer (Response::send_file) is
-// pumped with sendfile(2) from this thread once the bytes before it have left (see
-// http_connection_file.cpp).
+// the last of its two handles (the socket and its timer), never earlier, because libuv may touch
+// both until then. Requests are parsed one at a time (RequestParser) and dispatched at once;
+// their answers queue in `pipeline_` and reach the socket strictly in request order. The
+// connection is the ResponseSink of every answer it holds, and detaches them all when it closes,
+// so handlers that finish late find connected() == false. A file part of an answer
+// (Response::send_file) is sent with sendfile(2) once the bytes before it have left
+// (connection_file.cpp).
 //
 //  open ──(answer says close / error / EOF / server stopping)──▶ closing (flush writes)
 //       ──uv_shutdown──▶ lingering (drain unread input, bounded) ──▶ closed ──▶ delete
@@ -33,8 +33,6 @@ class Connection;
 // What the server and its connections share. Connections hold it by shared_ptr, so a Server
 // destroyed before their close callbacks have run leaves them nothing dangling.
 struct ServerCore {
-  static constexpr size_t kReadBufferSize = size_t{64} * 1024;
-
   uv_loop_t* loop = nullptr;
   Config config;
   Router router;
@@ -42,9 +40,6 @@ struct ServerCore {
   bool stopping = false;
   std::unordered_set<Connection*> connections;
   std::function<void()> on_all_closed;  // set by Server::close
-  // One read buffer for all connections: each read is parsed (or copied) before the next.
-  std::unique_ptr<char[]> read_buffer = std::make_unique<char[]>(kReadBufferSize);
-  bool read_buffer_busy = false;
 };
 
 class Connection final : public ResponseSink {
@@ -70,14 +65,13 @@ class Connection final : public ResponseSink {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(&tcp_); }
-  bool start(uv_stream_t* listener);
+  int open(uv_stream_t* listener);
 
-  // Reading and parsing (http_connection.cpp)
+  // Reading and parsing (connection.cpp)
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   void handle_read(ssize_t nread, std::string_view data);
   void handle_bytes(std::string_view data);
-  size_t parse(std::string_view data);
   void parse_buffered();
   bool can_parse() const;
   bool room_for_more() const;
@@ -91,11 +85,11 @@ class Connection final : public ResponseSink {
   void handler_failed(const std::shared_ptr<ResponseState>& state, const char* what);
   void fail_request(const ParseError& error);
 
-  // Writing, pipelining, closing (http_connection_write.cpp)
+  // Writing, pipelining, closing (connection_write.cpp)
   void flush_pipeline();
   void finish_head();
   void after_flush();
-  void write(std::string data, bool try_first = true);
+  void write(std::string data);
   static void on_write(uv_write_t* req, int status);
   void after_write(int status);
   void notify_drain(const std::shared_ptr<ResponseState>& state, bool now);
@@ -105,31 +99,31 @@ class Connection final : public ResponseSink {
   static void on_shutdown(uv_shutdown_t* req, int status);
   static void on_closed(uv_handle_t* handle);
   void detach_responses();
-  // File bodies (http_connection_file.cpp)
-  bool pump_file(ResponseState& head);
-  bool write_file_chunk(ResponseState& head);
-  bool fail_file(ResponseState& head, int status);
-  void finish_file(ResponseState& state, int status);
-
   void update_timer(bool restart = false);
   void arm(Wait want, bool restart);
   static void on_timeout(uv_timer_t* timer);
+
+  // File bodies (connection_file.cpp)
+  bool pump_file(ResponseState& head);
+  bool write_file_piece(ResponseState& head);
+  bool fail_file(ResponseState& head, int status);
+  void finish_file(ResponseState& state, int status);
 
   std::shared_ptr<ServerCore> core_;
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
   uv_shutdown_t shutdown_req_{};
-  int open_handles_ = 0;
+  int open_handles_ = 0;  // of tcp_ and timer_: the last close callback deletes the connection
   State state_ = State::open;
   Wait wait_ = Wait::none;
   RequestParser parser_;
-  std::string unparsed_;  // read but not parsed yet: the pipeline was full
+  std::string unparsed_;  // read but not parsed yet (the pipeline was full, or a request is cut)
   std::deque<std::shared_ptr<ResponseState>> pipeline_;
   size_t writes_pending_ = 0;
   size_t requests_seen_ = 0;
   size_t requests_at_arm_ = 0;  // requests_seen_ when the timer was last set
   bool reading_ = false;
-  bool parsing_ = false;    // inside parse(): unparsed_ must not change under it
+  bool parsing_ = false;    // inside parse_buffered(): unparsed_ must not change under it
   bool peer_done_ = false;  // EOF from the client
   bool linger_ = false;     // input was (or may have been) left unread: drain it before closing
 };

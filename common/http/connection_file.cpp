@@ -3,8 +3,8 @@
 // sendfile(2) copies from the page cache to the socket inside the kernel. We call it from the
 // loop thread on the non-blocking socket: it moves what the socket buffer can take and returns
 // at once (reading a regular file never waits long, unlike a slow client). When the socket is
-// full (EAGAIN) we need to learn when it has room again; libuv tells a stream's owner that
-// only through a write's callback, so we queue the next small piece of the file as an ordinary
+// full (EAGAIN) we need to learn when it has room again; libuv tells a stream's owner that only
+// through a write's callback, so we queue the next small piece of the file as an ordinary
 // uv_write, and its on_write brings us back to sendfile. The same queued write ends a burst of
 // kBurst bytes, so one big download cannot hold the loop while other clients wait.
 #include <sys/sendfile.h>
@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <exception>
 
 #include "common/http/connection.h"
 #include "common/uv/immediate.h"
@@ -22,13 +21,7 @@ namespace common::http {
 namespace {
 
 constexpr uint64_t kBurst = uint64_t{1024} * 1024;  // bytes sent per turn of the loop, at most
-constexpr uint64_t kChunk = uint64_t{16} * 1024;    // the piece queued as a plain write
-
-int fileno_of(uv_tcp_t& tcp) {
-  uv_os_fd_t fd = -1;
-  int rc = uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp), &fd);
-  return rc < 0 ? rc : fd;
-}
+constexpr uint64_t kPiece = uint64_t{16} * 1024;    // the part queued as a plain write
 
 // sendfile(2) variants that fail this way cannot do this file; copying still works.
 bool sendfile_unsupported(int error) {
@@ -41,8 +34,9 @@ bool sendfile_unsupported(int error) {
 bool Connection::pump_file(ResponseState& head) {
   if (writes_pending_ > 0) return false;  // the bytes before ours go first; on_write resumes
   FileBody& file = *head.file;
-  int socket = fileno_of(tcp_);
-  if (socket < 0) return fail_file(head, socket);
+  uv_os_fd_t socket = -1;
+  if (int rc = uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &socket); rc < 0)
+    return fail_file(head, rc);
   uint64_t sent = 0;
   while (file.remaining > 0 && sent < kBurst && !file.use_reads) {
     auto offset = static_cast<off_t>(file.offset);
@@ -65,23 +59,23 @@ bool Connection::pump_file(ResponseState& head) {
     finish_file(head, 0);
     return true;
   }
-  return write_file_chunk(head);
+  return write_file_piece(head);
 }
 
 // Queues the next piece of the file as a normal write, whose callback resumes pump_file.
-bool Connection::write_file_chunk(ResponseState& head) {
+bool Connection::write_file_piece(ResponseState& head) {
   FileBody& file = *head.file;
-  std::string chunk(std::min(file.remaining, kChunk), '\0');
+  std::string piece(std::min(file.remaining, kPiece), '\0');
   ssize_t n = -1;
   do {
-    n = ::pread(file.fd, chunk.data(), chunk.size(), static_cast<off_t>(file.offset));
+    n = ::pread(file.fd, piece.data(), piece.size(), static_cast<off_t>(file.offset));
   } while (n < 0 && errno == EINTR);
   if (n <= 0) return fail_file(head, n == 0 ? UV_EOF : uv_translate_sys_error(errno));
-  chunk.resize(static_cast<size_t>(n));
+  piece.resize(static_cast<size_t>(n));
   file.offset += static_cast<uint64_t>(n);
   file.remaining -= static_cast<uint64_t>(n);
   const bool last = file.remaining == 0;
-  write(std::move(chunk), /*try_first=*/false);
+  write(std::move(piece));
   if (state_ != State::open) return false;  // the write failed: `head` may be gone
   if (!last) return false;
   finish_file(head, 0);
@@ -102,12 +96,7 @@ bool Connection::fail_file(ResponseState& head, int status) {
 void Connection::finish_file(ResponseState& state, int status) {
   std::function<void(int)> done = std::move(state.file->done);
   state.file.reset();
-  if (!done) return;
-  try {
-    set_immediate(*core_->loop, [done, status] { done(status); });  // a copy: see catch
-  } catch (const std::exception&) {
-    done(status);  // out of timers: a call from here beats leaking the caller's file
-  }
+  if (done) set_immediate(*core_->loop, [done = std::move(done), status] { done(status); });
 }
 
 }  // namespace common::http

@@ -1,7 +1,6 @@
 // http/connection_write.cpp: the writing half of a Connection — answers leave in request order,
 // big ones with back-pressure — plus closing and the per-connection timer.
 #include <cstdio>
-#include <exception>
 #include <memory>
 
 #include "common/http/connection.h"
@@ -110,29 +109,16 @@ void Connection::notify_drain(const std::shared_ptr<ResponseState>& state, bool 
   });
 }
 
-// uv_try_write first: a small answer usually leaves in one system call with no allocation.
-// try_first = false always queues, so that on_write tells us when the socket took the bytes.
-void Connection::write(std::string data, bool try_first) {
+// Queues `data` behind what is queued already. uv_write writes at once when nothing is waiting
+// before it and keeps the rest for when the socket has room; on_write runs on a later turn.
+void Connection::write(std::string data) {
   if (state_ == State::closed || data.empty()) return;
-  size_t offset = 0;
-  if (writes_pending_ == 0 && try_first) {
-    uv_buf_t buf = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
-    int n = uv_try_write(stream(), &buf, 1);
-    if (n == UV_EAGAIN || n == UV_ENOSYS) n = 0;
-    if (n < 0) return close_now();
-    offset = static_cast<size_t>(n);
-    if (offset == data.size()) return;
-  }
-  auto* req = new WriteReq{};
+  auto req = std::make_unique<WriteReq>();
   req->data = std::move(data);
   req->req.data = this;
-  uv_buf_t buf =
-      uv_buf_init(req->data.data() + offset, static_cast<unsigned>(req->data.size() - offset));
-  int rc = uv_write(&req->req, stream(), &buf, 1, on_write);
-  if (rc < 0) {
-    delete req;  // never queued: libuv will not call on_write
-    return close_now();
-  }
+  uv_buf_t buf = uv_buf_init(req->data.data(), static_cast<unsigned>(req->data.size()));
+  if (uv_write(&req->req, stream(), &buf, 1, on_write) < 0) return close_now();
+  static_cast<void>(req.release());  // on_write owns it now
   ++writes_pending_;
   update_timer();
 }
@@ -187,8 +173,10 @@ void Connection::begin_shutdown() {
 void Connection::on_shutdown(uv_shutdown_t* req, int status) {
   auto* self = static_cast<Connection*>(req->data);
   if (self->state_ == State::closed) return;  // UV_ECANCELED: already closing
-  if (status < 0 || self->peer_done_ || !self->linger_) return self->close_now();
-  self->start_reading();
+  guard(*self->core_->loop, [&] {
+    if (status < 0 || self->peer_done_ || !self->linger_) return self->close_now();
+    self->start_reading();
+  });
 }
 
 void Connection::close_now() {
@@ -196,8 +184,10 @@ void Connection::close_now() {
   state_ = State::closed;
   reading_ = false;
   detach_responses();
-  if (open_handles_ == 2) uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_closed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_closed);
+  auto* tcp = reinterpret_cast<uv_handle_t*>(&tcp_);
+  auto* timer = reinterpret_cast<uv_handle_t*>(&timer_);
+  if (!uv_is_closing(tcp)) uv_close(tcp, on_closed);
+  if (open_handles_ == 2 && !uv_is_closing(timer)) uv_close(timer, on_closed);  // 1: never init
 }
 
 void Connection::on_closed(uv_handle_t* handle) {
@@ -212,21 +202,16 @@ void Connection::on_closed(uv_handle_t* handle) {
   }
 }
 
-// Every answer still held learns that its connection is gone; waiting producers are woken.
+// Every answer still held learns that its connection is gone; a waiting producer is woken on
+// the next turn, where it meets connected() == false.
 void Connection::detach_responses() {
-  for (const auto& state : pipeline_) {
+  std::deque<std::shared_ptr<ResponseState>> gone;
+  gone.swap(pipeline_);
+  for (const auto& state : gone) {
     state->sink = nullptr;
     if (state->file) finish_file(*state, UV_ECANCELED);  // the caller closes its file
-    if (!state->drain) continue;
-    try {
-      set_immediate(*core_->loop, [state] {
-        if (std::function<void()> resume = std::exchange(state->drain, nullptr)) resume();
-      });
-    } catch (const std::exception& error) {
-      std::fprintf(stderr, "http: cannot wake a producer: %s\n", error.what());
-    }
+    notify_drain(state, false);
   }
-  pipeline_.clear();
 }
 
 void Connection::update_timer(bool restart) {
@@ -272,7 +257,7 @@ void Connection::on_timeout(uv_timer_t* timer) {
   if (self->core_->config.access_log && self->wait_ != Wait::linger && self->wait_ != Wait::idle)
     std::fprintf(stderr, "http: closing a connection that made no progress (%s)\n",
                  self->wait_ == Wait::headers ? "header timeout" : "timeout");
-  self->close_now();
+  guard(*self->core_->loop, [&] { self->close_now(); });
 }
 
 }  // namespace common::http

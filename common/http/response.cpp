@@ -3,10 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <utility>
 
 #include "common/http/conditional.h"
-#include "common/uv/immediate.h"
 #include "common/json.h"
+#include "common/uv/immediate.h"
 
 namespace common::http {
 namespace {
@@ -66,7 +67,6 @@ void Response::begin(int status, std::string_view content_type, std::optional<ui
     if (http10) s.keep_alive = false;  // the body ends when the connection does
   }
   std::string& out = s.out;
-  out.reserve(out.size() + 160 + content_type.size());
   out.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
   append_number(out, static_cast<uint64_t>(status));
   out.append(" ").append(reason_phrase(status)).append("\r\n");
@@ -181,74 +181,41 @@ bool Response::send_file(uv_file fd, uint64_t offset, uint64_t length,
 }
 
 std::string_view reason_phrase(int status) noexcept {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 201:
-      return "Created";
-    case 202:
-      return "Accepted";
-    case 204:
-      return "No Content";
-    case 206:
-      return "Partial Content";
-    case 301:
-      return "Moved Permanently";
-    case 302:
-      return "Found";
-    case 304:
-      return "Not Modified";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 411:
-      return "Length Required";
-    case 413:
-      return "Payload Too Large";
-    case 414:
-      return "URI Too Long";
-    case 416:
-      return "Range Not Satisfiable";
-    case 418:
-      return "I'm a Teapot";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "Unknown";
-  }
+  static constexpr std::pair<int, std::string_view> kPhrases[] = {
+      {100, "Continue"},
+      {200, "OK"},
+      {201, "Created"},
+      {202, "Accepted"},
+      {204, "No Content"},
+      {206, "Partial Content"},
+      {301, "Moved Permanently"},
+      {302, "Found"},
+      {304, "Not Modified"},
+      {400, "Bad Request"},
+      {401, "Unauthorized"},
+      {403, "Forbidden"},
+      {404, "Not Found"},
+      {405, "Method Not Allowed"},
+      {408, "Request Timeout"},
+      {411, "Length Required"},
+      {413, "Payload Too Large"},
+      {414, "URI Too Long"},
+      {416, "Range Not Satisfiable"},
+      {418, "I'm a Teapot"},
+      {429, "Too Many Requests"},
+      {431, "Request Header Fields Too Large"},
+      {500, "Internal Server Error"},
+      {501, "Not Implemented"},
+      {502, "Bad Gateway"},
+      {503, "Service Unavailable"},
+      {504, "Gateway Timeout"}};
+  for (const auto& [code, phrase] : kPhrases)
+    if (code == status) return phrase;
+  return "Unknown";
 }
 
-const std::string& http_date() {
-  thread_local std::time_t cached_second = -1;
-  thread_local std::string cached_text;
-  std::time_t now = std::time(nullptr);
-  if (now == cached_second) return cached_text;
-  cached_text = format_http_date(now);
-  cached_second = now;
-  return cached_text;
+std::string http_date() {
+  return format_http_date(std::time(nullptr));
 }
 
 }  // namespace common::http

@@ -118,7 +118,7 @@ using Handler = std::function<void(const Request&, Response)>;
 
 // "OK", "Not Found", …; "Unknown" for codes we never send.
 [[nodiscard]] std::string_view reason_phrase(int status) noexcept;
-// The current time as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), formatted once a second.
-[[nodiscard]] const std::string& http_date();
+// The current time as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT").
+[[nodiscard]] std::string http_date();
 
 }  // namespace common::http

@@ -1,6 +1,5 @@
 #include "common/http/server.h"
 
-#include <csignal>
 #include <cstdio>
 #include <vector>
 
@@ -56,7 +55,6 @@ void Server::fallback(Handler handler) {
 }
 
 int Server::listen(const std::string& host, int port) {
-  std::signal(SIGPIPE, SIG_IGN);
   sockaddr_storage address = resolve(host, port);
   listener_ = std::make_unique<Handle<uv_tcp_t>>(*core_->loop, uv_tcp_init);
   (*listener_)->data = this;

@@ -7,10 +7,11 @@
 //   server.listen("127.0.0.1", 0);                          // returns the bound port
 //   // prints "listening on http://127.0.0.1:PORT/", runs until SIGINT/SIGTERM (shutdown.h):
 //   return common::http::serve_until_signal(loop, server, "listening on");
+//   // (a program that runs the loop some other way must ignore SIGPIPE itself, as that does)
 //
 // Keep-alive, pipelining (answers in request order), HEAD, Date, Connection: close, HTTP/1.0,
 // the limits and timeouts of Config, back-pressure and safe late answers are all handled here
-// (see http_connection.h for how). Unknown paths give 404 {"error":"Cannot GET /nope"}, known
+// (see connection.h for how). Unknown paths give 404 {"error":"Cannot GET /nope"}, known
 // paths with another method 405 with Allow, a bad %-escape in a param 400.
 #pragma once
 
@@ -21,9 +22,9 @@
 #include <string>
 #include <string_view>
 
-#include "common/uv/handle.h"
 #include "common/http/config.h"
 #include "common/http/response.h"
+#include "common/uv/handle.h"
 
 namespace common::http {
 
@@ -43,7 +44,6 @@ class Server {
   void fallback(Handler handler);
 
   // Binds and listens (port 0 = any free port); returns the bound port. Throws UvError.
-  // Also makes the process ignore SIGPIPE: a write to a vanished client must not kill it.
   int listen(const std::string& host, int port);
   // Prints "<prefix> http://HOST:PORT/" as the first stdout line, flushed at once.
   void announce(std::string_view prefix = "listening on") const;

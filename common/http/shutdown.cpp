@@ -42,6 +42,8 @@ namespace common::http {
 
 int serve_until_signal(uv_loop_t& loop, Server& server, std::string_view announcement,
                        std::function<void()> on_stopping, std::chrono::milliseconds grace) {
+  // Process-wide, once: a write to a client that has gone must fail with EPIPE, not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
   Handle<uv_timer_t> grace_timer(loop, uv_timer_init);
   grace_timer->data = &server;
   SignalWatch signals(
@@ -49,11 +51,11 @@ int serve_until_signal(uv_loop_t& loop, Server& server, std::string_view announc
       [&](int signum) {
         std::fprintf(stderr, "%s: finishing the requests in flight, then exiting\n",
                      strsignal(signum));
-        check(uv_timer_start(
-                  grace_timer.get(),
-                  [](uv_timer_t* timer) { static_cast<Server*>(timer->data)->close_connections(); },
-                  static_cast<uint64_t>(grace.count()), 0),
-              "uv_timer_start");
+        auto on_grace_over = [](uv_timer_t* timer) {
+          guard(*timer->loop, [&] { static_cast<Server*>(timer->data)->close_connections(); });
+        };
+        auto grace_ms = static_cast<uint64_t>(grace.count());
+        check(uv_timer_start(grace_timer.get(), on_grace_over, grace_ms, 0), "uv_timer_start");
         server.close([&] {
           grace_timer.close();
           signals.close();

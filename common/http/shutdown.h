@@ -1,5 +1,5 @@
-// http/shutdown.h: stopping on SIGINT/SIGTERM the way DESIGN.md asks — stop accepting, finish what is
-// in flight (bounded), close every handle, exit 0 — so a stage's main() ends in one line:
+// http/shutdown.h: stopping on SIGINT/SIGTERM the way DESIGN.md asks — stop accepting, finish what
+// is in flight (bounded), close every handle, exit 0 — so a stage's main() ends in one line:
 //
 //   return common::http::serve_until_signal(loop, server, "listening on", [&] { broker.close(); });
 //
@@ -41,12 +41,14 @@ namespace common::http {
 
 class Server;
 
-// Runs the loop until SIGINT/SIGTERM has stopped `server` gracefully: no new connections, the
-// answers in flight are finished for at most `grace` (then their connections are closed), then
-// on_stopping() runs (close the broker there) and the loop runs until every handle is closed.
-// A second signal cuts the grace short. Returns 0, or 1 if an exception escaped a callback
-// (it is printed). After a clean stop the Loop overload also closes the loop and returns 1 if a
-// handle was left; after an escaped exception it leaves the loop to the destructors.
+// First sets SIGPIPE to SIG_IGN for the whole process, so that writing to a client that has gone
+// fails with EPIPE instead of killing it. Then runs the loop until SIGINT/SIGTERM has stopped
+// `server` gracefully: no new connections, the answers in flight are finished for at most
+// `grace` (then their connections are closed), then on_stopping() runs (close the broker there)
+// and the loop runs until every handle is closed. A second signal cuts the grace short. Returns
+// 0, or 1 if an exception escaped a callback (it is printed). After a clean stop the Loop
+// overload also closes the loop and returns 1 if a handle was left; after an escaped exception
+// it leaves the loop to the destructors.
 // The URL line ("<announcement> http://HOST:PORT/", Server::announce) is printed only once the
 // signals are watched: a supervisor that sends SIGTERM as soon as it has read the URL must get a
 // graceful stop, not the default action of a signal nobody handles yet.

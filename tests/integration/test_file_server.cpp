@@ -6,10 +6,8 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <string>
 #include <thread>
 
@@ -119,26 +117,6 @@ int settled_fd_count(pid_t pid) {
     last = now;
   }
   return last;
-}
-
-// Runs the server with plain reads instead of sendfile while alive (the environment is
-// inherited by the child process).
-struct NoSendfile {
-  NoSendfile() { setenv("FILE_SERVER_NO_SENDFILE", "1", 1); }
-  ~NoSendfile() { unsetenv("FILE_SERVER_NO_SENDFILE"); }
-};
-
-// Runs `body(server)` twice, each time against a fresh --quiet server for `site`: once sending
-// files with sendfile, once with plain reads.
-template <typename Body>
-void with_sendfile_and_reads(const Site& site, const Body& body) {
-  for (bool sendfile : {true, false}) {
-    INFO((sendfile ? "sendfile" : "reads"));
-    std::optional<NoSendfile> reads;
-    if (!sendfile) reads.emplace();
-    ServerProcess server = site.start({"--quiet"});
-    body(server);
-  }
 }
 
 // The default site and a server for it: what most tests start with.
@@ -315,49 +293,49 @@ TEST_CASE("HEAD answers the headers only, on small and big files", "[file_server
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("a 16 MiB download is byte-exact, with sendfile and with plain reads", "[file_server]") {
+// Each burst of sendfile(2) is followed by a piece copied with pread + write (connection_file.cpp):
+// the body goes through both paths.
+TEST_CASE("a 16 MiB download is byte-exact", "[file_server]") {
   Site site(true);
-  with_sendfile_and_reads(site, [&](ServerProcess& server) {
-    RawClient client(server.port());
-    // Pipelined: the small answer must follow the big one intact.
-    client.send(request("GET", "/big.bin") + request("GET", "/index.html"));
-    HttpResponse big = client.read_response(false, 60s);
-    CHECK(big.status == 200);
-    CHECK(big.body.size() == kBigSize);
-    CHECK(fnv1a(big.body) == fnv1a(site.big));
-    CHECK(client.read_response().body == site.index);
-    CHECK(server.stop() == 0);
-  });
+  ServerProcess server = site.start({"--quiet"});
+  RawClient client(server.port());
+  // Pipelined: the small answer must follow the big one intact.
+  client.send(request("GET", "/big.bin") + request("GET", "/index.html"));
+  HttpResponse big = client.read_response(false, 60s);
+  CHECK(big.status == 200);
+  CHECK(big.body.size() == kBigSize);
+  CHECK(fnv1a(big.body) == fnv1a(site.big));
+  CHECK(client.read_response().body == site.index);
+  CHECK(server.stop() == 0);
 }
 
 TEST_CASE("50 aborted big downloads leave no descriptor open and the server serving",
           "[file_server]") {
   Site site(true);
-  with_sendfile_and_reads(site, [&](ServerProcess& server) {
-    CHECK(exchange(server.port(), "/").status == 200);  // warm up: thread pool, cache
-    CHECK(exchange(server.port(), "/big.bin", "Range: bytes=0-9\r\n").status == 206);
-    int before = settled_fd_count(server.pid());
-    REQUIRE(before > 0);
-    {  // a download stalled by its client holds the file (and socket) open…
-      RawClient stalled(server.port());
-      stalled.send(request("GET", "/big.bin"));
-      CHECK(eventually([&] { return test_support::count_open_fds(server.pid()) >= before + 2; }));
-    }  // …until the client goes away
-    CHECK(eventually([&] { return test_support::count_open_fds(server.pid()) == before; }));
-    for (int i = 0; i < 50; ++i) {
-      RawClient client(server.port());
-      client.send(request("GET", "/big.bin"));
-      std::string some = client.read_until_close(i % 2 == 0 ? 20ms : 1ms);
-      client.close();  // unread bytes in our buffer: the kernel resets the connection
-    }
-    // Served after the 50 in the accept queue: once it is answered, no aborted connection can
-    // still be waiting to be accepted (and add a descriptor after the count has settled).
-    HttpResponse still = exchange(server.port(), "/index.html");
-    CHECK(still.status == 200);
-    CHECK(eventually([&] { return test_support::count_open_fds(server.pid()) == before; }));
-    CHECK(test_support::count_open_fds(server.pid()) == before);
-    CHECK(server.stop() == 0);
-  });
+  ServerProcess server = site.start({"--quiet"});
+  CHECK(exchange(server.port(), "/").status == 200);  // warm up: thread pool, cache
+  CHECK(exchange(server.port(), "/big.bin", "Range: bytes=0-9\r\n").status == 206);
+  int before = settled_fd_count(server.pid());
+  REQUIRE(before > 0);
+  {  // a download stalled by its client holds the file (and socket) open…
+    RawClient stalled(server.port());
+    stalled.send(request("GET", "/big.bin"));
+    CHECK(eventually([&] { return test_support::count_open_fds(server.pid()) >= before + 2; }));
+  }  // …until the client goes away
+  CHECK(eventually([&] { return test_support::count_open_fds(server.pid()) == before; }));
+  for (int i = 0; i < 50; ++i) {
+    RawClient client(server.port());
+    client.send(request("GET", "/big.bin"));
+    std::string some = client.read_until_close(i % 2 == 0 ? 20ms : 1ms);
+    client.close();  // unread bytes in our buffer: the kernel resets the connection
+  }
+  // Served after the 50 in the accept queue: once it is answered, no aborted connection can
+  // still be waiting to be accepted (and add a descriptor after the count has settled).
+  HttpResponse still = exchange(server.port(), "/index.html");
+  CHECK(still.status == 200);
+  CHECK(eventually([&] { return test_support::count_open_fds(server.pid()) == before; }));
+  CHECK(test_support::count_open_fds(server.pid()) == before);
+  CHECK(server.stop() == 0);
 }
 
 TEST_CASE("access log on stderr, off with --quiet", "[file_server]") {

@@ -1,4 +1,4 @@
-// Tests for common/file_cache: freshness, LRU eviction and every bound.
+// Tests for common/files/cache: freshness, LRU eviction and every bound.
 #include "common/files/cache.h"
 #include "tests/support/catch.h"
 

@@ -1,4 +1,4 @@
-// Tests for common/mime: the extension table, case, charset on text types, the default.
+// Tests for common/files/mime: the extension table, case, charset on text types, the default.
 #include "common/files/mime.h"
 #include "tests/support/catch.h"
 

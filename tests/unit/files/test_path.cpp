@@ -1,4 +1,4 @@
-// Tests for common/file_path: request paths are decoded once, normalised, and can never name
+// Tests for common/files/path: request paths are decoded once, normalised, and can never name
 // anything above the root; path_within is the symlink check's prefix test.
 #include "common/files/path.h"
 #include "tests/support/catch.h"

@@ -1,4 +1,4 @@
-// Tests for common/http_range: the single-range forms, trimming, 416 and ignored headers.
+// Tests for common/files/range: the single-range forms, trimming, 416 and ignored headers.
 #include "common/files/range.h"
 #include "tests/support/catch.h"
 

@@ -1,5 +1,5 @@
-// Tests for common/read_file (Node's fs.readFile): what it reads, what it refuses and with which
-// error code, that it never answers from inside the call, and that it leaves nothing open.
+// Tests for common/files/read_file (Node's fs.readFile): what it reads, what it refuses and with
+// which error code, that it never answers from inside the call, and that it leaves nothing open.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,8 +11,8 @@
 #include <string_view>
 #include <utility>
 
-#include "common/uv/loop.h"
 #include "common/files/read_file.h"
+#include "common/uv/loop.h"
 #include "tests/support/catch.h"
 #include "tests/support/scratch.h"
 

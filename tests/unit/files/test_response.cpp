@@ -1,6 +1,6 @@
-// Tests for common/file_response (which answer a file request gets) and common/async_fs (the
-// callbacks always come later, from the loop), plus Response::send_file on a connection that
-// cannot send files.
+// Tests for common/files/response (which answer a file request gets) and common/files/async_fs
+// (the callbacks always come later, from the loop), plus Response::send_file on a connection
+// that cannot send files.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,8 +9,8 @@
 
 #include "common/files/async_fs.h"
 #include "common/files/response.h"
-#include "common/uv/loop.h"
 #include "common/uv/error.h"
+#include "common/uv/loop.h"
 #include "tests/support/catch.h"
 #include "tests/support/scratch.h"
 

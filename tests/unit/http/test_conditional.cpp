@@ -1,4 +1,4 @@
-// Tests for common/http_conditional: ETags, HTTP dates in their three formats, 304 decisions
+// Tests for common/http/conditional: ETags, HTTP dates in their three formats, 304 decisions
 // and If-Range.
 #include "common/http/conditional.h"
 #include "tests/support/catch.h"

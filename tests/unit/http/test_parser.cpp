@@ -1,4 +1,4 @@
-// Tests for common/http_parser: requests out of bytes however they are split, limits, and the
+// Tests for common/http/parser: requests out of bytes however they are split, limits, and the
 // request-smuggling shapes llhttp must refuse — all without a socket.
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-// Tests for common/http_response: the bytes an answer becomes (status line, headers, framing),
+// Tests for common/http/response: the bytes an answer becomes (status line, headers, framing),
 // HEAD and HTTP/1.0, and the no-op after a disconnect — through a fake connection.
 #include <memory>
 
