@@ -12,7 +12,7 @@
 //           /    \          final callback: (error, {"user": …, "posts": …, "comments": …})
 //       posts    comments
 //
-// The semantics are caolan/async v3 `auto` (REFERENCE-SEMANTICS.md §1), with three deliberate
+// The semantics are caolan/async v3 `auto` (docs/auto.md), with three deliberate
 // fixes: the final callback never runs inside auto_run() (async calls it synchronously when every
 // task does: the tutorial's first commandment forbids that), a bad graph is reported through the
 // final callback instead of thrown, and long chains of synchronous tasks do not grow the stack.

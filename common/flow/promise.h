@@ -6,7 +6,7 @@
 //                .fail([](const common::Error& e) -> std::size_t { return 0; })
 //                .fin([] { std::puts("done"); });
 //
-// Semantics are Q 1.5.1's and Promises/A+'s (see REFERENCE-SEMANTICS.md §2–3):
+// Semantics are Q 1.5.1's and Promises/A+'s (docs/promises.md):
 //  - handlers never run inside then() or resolve(): settling queues a job, and the thread's
 //    PromiseScheduler runs jobs FIFO from the loop (flow/promise_scheduler.h). Promises are
 //    single-threaded (non-atomic counts);

@@ -172,7 +172,7 @@ TEST_CASE_METHOD(SiteServer,
 }
 
 TEST_CASE_METHOD(SiteServer,
-                 "missing files are 404 text/plain; other methods 405; FIFOs are not opened",
+                 "missing files are 404 text/plain, other methods 405, FIFOs are not opened",
                  "[file_server]") {
   HttpResponse missing = exchange(server.port(), "/nope.html");
   CHECK(missing.status == 404);
@@ -216,7 +216,7 @@ TEST_CASE_METHOD(SiteServer, "absolute-URI request targets are served by their p
 }
 
 TEST_CASE_METHOD(SiteServer,
-                 "304 for If-None-Match and If-Modified-Since; changes are seen within a second",
+                 "304 for If-None-Match and If-Modified-Since, changes are seen within a second",
                  "[file_server]") {
   HttpResponse first = exchange(server.port(), "/notes.txt");
   REQUIRE(first.status == 200);

@@ -27,7 +27,7 @@ TEST_CASE("an entry is served while fresh and dropped once stale", "[file_cache]
   CHECK(cache.find("/missing", 0) == nullptr);
 }
 
-TEST_CASE("files over the size limit are not kept; replacing updates the byte count",
+TEST_CASE("files over the size limit are not kept, replacing updates the byte count",
           "[file_cache]") {
   FileCache cache(FileCache::Limits{64, 1024, 8, 1000});
   CHECK(cache.fits(64));

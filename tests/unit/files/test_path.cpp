@@ -42,7 +42,7 @@ TEST_CASE("dot-dot is resolved inside the root and refused above it", "[file_pat
   CHECK(status("/a/%2e%2e/%2e%2e/x") == 403);
 }
 
-TEST_CASE("escapes are decoded once; separators and NUL hidden in them are refused",
+TEST_CASE("escapes are decoded once, separators and NUL hidden in them are refused",
           "[file_path]") {
   CHECK(relative("/hello%20world.txt") == "/hello world.txt");
   CHECK(relative("/caf%C3%A9") == "/caf\xC3\xA9");
@@ -57,7 +57,7 @@ TEST_CASE("escapes are decoded once; separators and NUL hidden in them are refus
   CHECK(status("/%ff") == 400);  // not UTF-8
 }
 
-TEST_CASE("absolute-URI targets use their path; other forms are malformed", "[file_path]") {
+TEST_CASE("absolute-URI targets use their path, other forms are malformed", "[file_path]") {
   CHECK(relative("http://example.com/a/b") == "/a/b");
   CHECK(relative("HTTP://example.com:8080/") == "/");
   CHECK(relative("http://example.com") == "/");

@@ -118,7 +118,7 @@ TEST_CASE("Q all: promises of different types give a tuple, unpacked by spread",
   REQUIRE(t.loop.close() == 0);
 }
 
-TEST_CASE("Q all: void inputs give a Promise<void>; a tuple rejects on the first rejection",
+TEST_CASE("Q all: void inputs give a Promise<void>, a tuple rejects on the first rejection",
           "[promise][q]") {
   PromiseLoop t;
   bool all_void_done = false;
@@ -137,7 +137,7 @@ TEST_CASE("Q all: void inputs give a Promise<void>; a tuple rejects on the first
 
 // ---- spread --------------------------------------------------------------------------------
 
-TEST_CASE("Q spread: the tuple of all(a, b, c) becomes arguments; then() takes all(v) whole",
+TEST_CASE("Q spread: the tuple of all(a, b, c) becomes arguments, then() takes all(v) whole",
           "[promise][q]") {
   PromiseLoop t;
   int sum = 0;
@@ -170,7 +170,7 @@ TEST_CASE("Q spread: onRejected sees an element's rejection, not the handler's o
 
 // ---- fail / fin ----------------------------------------------------------------------------
 
-TEST_CASE("Q fail: recovers with its result; a value passes through; gets common::Error",
+TEST_CASE("Q fail: recovers with its result, a value passes through, gets common::Error",
           "[promise][q]") {
   PromiseLoop t;
   std::vector<std::string> seen;

@@ -61,7 +61,7 @@ TEST_CASE("If-None-Match: weak comparison against a list, or *", "[conditional]"
       with_headers({{"If-None-Match", "\"other\""}, {"If-Modified-Since", v.last_modified}}), v));
 }
 
-TEST_CASE("If-Modified-Since: 304 when the file is not newer; bad dates ignored", "[conditional]") {
+TEST_CASE("If-Modified-Since: 304 when the file is not newer, bad dates ignored", "[conditional]") {
   Validators v = make_validators(10, kNov1994, 999);
   CHECK(not_modified(with_headers({{"If-Modified-Since", v.last_modified}}), v));
   CHECK(not_modified(with_headers({{"If-Modified-Since", format_http_date(kNov1994 + 60)}}), v));

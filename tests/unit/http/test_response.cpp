@@ -115,7 +115,7 @@ TEST_CASE("Connection: close from the handler or a stopping server is honoured",
   CHECK(has(stopping.bytes, "Connection: close\r\n"));
 }
 
-TEST_CASE("streaming without a length is chunked; with one it is counted", "[http][response]") {
+TEST_CASE("streaming without a length is chunked, with one it is counted", "[http][response]") {
   FakeSink sink;
   Response res(make_state(sink));
   res.start(200, {{"Content-Type", "text/plain"}});

@@ -24,7 +24,7 @@ std::string user_id(std::string_view path) {
 
 }  // namespace
 
-TEST_CASE("a param is one non-empty segment; one trailing slash; case-insensitive",
+TEST_CASE("a param is one non-empty segment, one trailing slash, case-insensitive",
           "[http][router]") {
   CHECK(user_id("/sync/42") == "42");
   CHECK(user_id("/sync/42/") == "42");
@@ -67,7 +67,7 @@ TEST_CASE("unknown paths are 404 with Express's message", "[http][router]") {
   CHECK(match.allow.empty());
 }
 
-TEST_CASE("a known path with another method is 405 with Allow; HEAD uses GET", "[http][router]") {
+TEST_CASE("a known path with another method is 405 with Allow, HEAD uses GET", "[http][router]") {
   Router router = sync_router();
   RouteMatch post = router.match("POST", "/sync/42");
   CHECK(post.outcome == Outcome::method_not_allowed);
