@@ -421,7 +421,7 @@ TEST_CASE("Q unhandled rejection: not reported when handled, chained off, or res
 // ---- the scheduler and ownership -----------------------------------------------------------
 
 TEST_CASE(
-    "scheduler: jobs run FIFO; with none waiting, it neither keeps the loop alive nor is open",
+    "scheduler: jobs run FIFO, with none waiting, it neither keeps the loop alive nor is open",
     "[promise][q]") {
   PromiseLoop t;
   std::vector<int> order;
