@@ -12,8 +12,8 @@ const rapidjson::Value* member(const rapidjson::Value& object, const char* name)
   return found == object.MemberEnd() ? nullptr : &found->value;
 }
 
-BadRequest bad_request(const rapidjson::Value* id, std::string message) {
-  return BadRequest{id, Error{"EINVAL", std::move(message)}};
+BadQueryRequest bad_request(const rapidjson::Value* id, std::string message) {
+  return BadQueryRequest{id, Error{"EINVAL", std::move(message)}};
 }
 
 Error decode_error_object(const rapidjson::Value& error) {
@@ -33,19 +33,18 @@ Error decode_error_object(const rapidjson::Value& error) {
 
 }  // namespace
 
-void append_request(std::string& out, uint64_t id, std::string_view bucket,
-                    const rapidjson::Value& query) {
-  out.reserve(out.size() + 64 + bucket.size());  // one allocation for the usual request
-  out.append(R"({"id":)");
+std::string request_line(uint64_t id, std::string_view bucket, const rapidjson::Value& query) {
+  std::string out = R"({"id":)";
   append_json(out, rapidjson::Value(id));
   out.append(R"(,"bucket":)");
   append_json_string(out, bucket);
   out.append(R"(,"query":)");
   append_json(out, query);
-  out.append("}\n");
+  out.push_back('}');
+  return out;
 }
 
-std::variant<Request, BadRequest> decode_request(const rapidjson::Value& message) {
+std::variant<QueryRequest, BadQueryRequest> decode_request(const rapidjson::Value& message) {
   if (!message.IsObject()) return bad_request(nullptr, "a request must be a JSON object");
   const rapidjson::Value* id = member(message, "id");
   if (id == nullptr || id->IsNull()) return bad_request(nullptr, "a request needs an \"id\"");
@@ -54,26 +53,27 @@ std::variant<Request, BadRequest> decode_request(const rapidjson::Value& message
     return bad_request(id, "a request needs a string \"bucket\"");
   const rapidjson::Value* query = member(message, "query");
   if (query == nullptr) return bad_request(id, "a request needs a \"query\"");
-  return Request{id, string_of(*bucket), query};
+  return QueryRequest{id, string_of(*bucket), query};
 }
 
-void append_result_reply(std::string& out, const rapidjson::Value& id,
-                         std::string_view result_json) {
-  out.append(R"({"id":)");
+std::string result_line(const rapidjson::Value& id, std::string_view result_json) {
+  std::string out = R"({"id":)";
   append_json(out, id);
   out.append(R"(,"result":)");
   out.append(result_json);
-  out.append("}\n");
+  out.push_back('}');
+  return out;
 }
 
-void append_error_reply(std::string& out, const rapidjson::Value& id, const Error& error) {
-  out.append(R"({"id":)");
+std::string error_line(const rapidjson::Value& id, const Error& error) {
+  std::string out = R"({"id":)";
   append_json(out, id);
   out.append(R"(,"error":{"message":)");
   append_json_string(out, error.message);
   out.append(R"(,"code":)");
   append_json_string(out, error.code);
-  out.append("}}\n");
+  out.append("}}");
+  return out;
 }
 
 std::optional<Reply> decode_reply(Json& message, std::string* why) {
