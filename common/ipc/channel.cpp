@@ -34,13 +34,14 @@ bool is_internal_message(const rapidjson::Value& message) {
 DecodedLine decode_line(std::string_view line) {
   DecodedLine decoded;
   if (is_blank(line)) return decoded;
-  JsonParser parser;
-  if (!parser.parse(decoded.message, line, &decoded.error)) {
+  std::optional<Json> message = parse_json(line, &decoded.error);
+  if (!message) {
     decoded.kind = DecodedLine::Kind::invalid;
     return decoded;
   }
-  decoded.kind = is_internal_message(decoded.message) ? DecodedLine::Kind::internal
-                                                      : DecodedLine::Kind::message;
+  decoded.kind =
+      is_internal_message(*message) ? DecodedLine::Kind::internal : DecodedLine::Kind::message;
+  decoded.message = std::move(*message);
   return decoded;
 }
 

@@ -12,6 +12,14 @@ const rapidjson::Value* member(const rapidjson::Value& object, const char* name)
   return found == object.MemberEnd() ? nullptr : &found->value;
 }
 
+void write_string(JsonWriter& writer, std::string_view text) {
+  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+std::string text_of(const rapidjson::StringBuffer& text) {
+  return {text.GetString(), text.GetSize()};
+}
+
 BadQueryRequest bad_request(const rapidjson::Value* id, std::string message) {
   return BadQueryRequest{id, Error{"EINVAL", std::move(message)}};
 }
@@ -34,14 +42,17 @@ Error decode_error_object(const rapidjson::Value& error) {
 }  // namespace
 
 std::string request_line(uint64_t id, std::string_view bucket, const rapidjson::Value& query) {
-  std::string out = R"({"id":)";
-  append_json(out, rapidjson::Value(id));
-  out.append(R"(,"bucket":)");
-  append_json_string(out, bucket);
-  out.append(R"(,"query":)");
-  append_json(out, query);
-  out.push_back('}');
-  return out;
+  rapidjson::StringBuffer text;
+  JsonWriter writer(text);
+  writer.StartObject();
+  writer.Key("id");
+  writer.Uint64(id);
+  writer.Key("bucket");
+  write_string(writer, bucket);
+  writer.Key("query");
+  query.Accept(writer);
+  writer.EndObject();
+  return text_of(text);
 }
 
 std::variant<QueryRequest, BadQueryRequest> decode_request(const rapidjson::Value& message) {
@@ -57,23 +68,33 @@ std::variant<QueryRequest, BadQueryRequest> decode_request(const rapidjson::Valu
 }
 
 std::string result_line(const rapidjson::Value& id, std::string_view result_json) {
-  std::string out = R"({"id":)";
-  append_json(out, id);
-  out.append(R"(,"result":)");
-  out.append(result_json);
-  out.push_back('}');
-  return out;
+  rapidjson::StringBuffer text;
+  JsonWriter writer(text);
+  writer.StartObject();
+  writer.Key("id");
+  id.Accept(writer);
+  writer.Key("result");
+  // Copied as it is; the type argument only matters where the Writer expects a key.
+  writer.RawValue(result_json.data(), result_json.size(), rapidjson::kObjectType);
+  writer.EndObject();
+  return text_of(text);
 }
 
 std::string error_line(const rapidjson::Value& id, const Error& error) {
-  std::string out = R"({"id":)";
-  append_json(out, id);
-  out.append(R"(,"error":{"message":)");
-  append_json_string(out, error.message);
-  out.append(R"(,"code":)");
-  append_json_string(out, error.code);
-  out.append("}}");
-  return out;
+  rapidjson::StringBuffer text;
+  JsonWriter writer(text);
+  writer.StartObject();
+  writer.Key("id");
+  id.Accept(writer);
+  writer.Key("error");
+  writer.StartObject();
+  writer.Key("message");
+  write_string(writer, error.message);
+  writer.Key("code");
+  write_string(writer, error.code);
+  writer.EndObject();
+  writer.EndObject();
+  return text_of(text);
 }
 
 std::optional<Reply> decode_reply(Json& message, std::string* why) {
