@@ -1,16 +1,18 @@
 // bench_ipc: IPC round trips per second through common::Broker, and the cost of a spawn.
 //
-//   bench_ipc [--mode seq|inflight|spawn] [--inflight N] [--workers N] [--pipeline N]
-//             [--seconds S] [--worker 'CMD ARGS'] [--poll-us US]
+//   bench_ipc [--mode seq|inflight|spawn] [--inflight N] [--workers N] [--seconds S]
+//             [--worker 'CMD ARGS']
 //
 //   seq       one query at a time to one worker: the latency of a round trip
-//   inflight  N queries outstanding at all times (default 64), spread over the workers
+//   inflight  N queries outstanding at all times (default 64), queued for the workers, which
+//             answer one at a time each
 //   spawn     --fork-per-query, one at a time: what starting a child per query costs
 //
 // Workers run with --latency 0 --quiet, so the figure is the broker and the channel, not the
 // "database". Prints one JSON line: {"mode":…,"round_trips":…,"seconds":…,"per_second":…}.
 // bench/ipc.sh runs it next to bench/node/ipc.js (the same with Node's child_process.fork).
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -28,10 +30,8 @@ struct Settings {
   std::string mode = "seq";
   unsigned inflight = 64;
   unsigned workers = 1;
-  unsigned pipeline = 0;  // 0: as many as are in flight
   double seconds = 3;
   std::string worker;
-  unsigned poll_us = common::BrokerOptions{}.poll_us;
 };
 
 // Keeps `window` queries outstanding until the time is up, then closes the broker. A timer says
@@ -107,6 +107,7 @@ int usage(std::string_view problem) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  std::signal(SIGPIPE, SIG_IGN);  // a write to a worker that died must fail with EPIPE, not kill us
   Settings settings;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -118,12 +119,8 @@ int main(int argc, char* argv[]) {
       settings.inflight = static_cast<unsigned>(std::stoul(value));
     } else if (arg == "--workers") {
       settings.workers = static_cast<unsigned>(std::stoul(value));
-    } else if (arg == "--pipeline") {
-      settings.pipeline = static_cast<unsigned>(std::stoul(value));
     } else if (arg == "--seconds") {
       settings.seconds = std::stod(value);
-    } else if (arg == "--poll-us") {
-      settings.poll_us = static_cast<unsigned>(std::stoul(value));
     } else if (arg == "--worker") {
       settings.worker = value;
     } else {
@@ -139,10 +136,8 @@ int main(int argc, char* argv[]) {
   options.worker_command = common::split_command(settings.worker);
   options.workers = settings.mode == "inflight" ? settings.workers : 1;
   unsigned window = settings.mode == "inflight" ? settings.inflight : 1;
-  options.pipeline = settings.pipeline != 0 ? settings.pipeline : window;
   options.fork_per_query = settings.mode == "spawn";
   options.queue_limit = window + 16;
-  options.poll_us = settings.poll_us;
 
   common::Loop loop;
   uint64_t completed = 0;

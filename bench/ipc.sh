@@ -68,13 +68,12 @@ while IFS='|' read -r label args; do
     "$(awk -v n="$node_cpu" 'BEGIN { print n / 1000 }')" "$(ratio "$node_cpu" "$cpp_cpu")"
 done <<'CASES'
 sequential, 1 worker|--mode seq
-  same, polling 50 us|--mode seq --poll-us 50
 64 in flight, 1 worker|--mode inflight --inflight 64 --workers 1
 64 in flight, 2 workers|--mode inflight --inflight 64 --workers 2
 CASES
 
 # The floor: bare processes with the same system calls and none of the rest (bench_ipc_floor).
-# A sequential round trip cannot beat its "epoll + read, two CPUs" line without polling.
+# A sequential round trip cannot beat its "epoll + read, two CPUs" line.
 echo
 echo "the floor: two bare processes bouncing one line (no libuv, no JSON), one at a time"
 "$build/bin/bench_ipc_floor" --seconds "$seconds" | while IFS= read -r line; do

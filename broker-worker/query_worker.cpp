@@ -68,75 +68,40 @@ int64_t epoch_ms() {
 
 QueryWorker::QueryWorker(uv_loop_t& loop, const WorkerOptions& options, const DataSet& data,
                          int channel_fd)
-    : options_(options), data_(data), channel_(loop), idle_(loop, uv_idle_init) {
-  idle_->data = this;
+    : options_(options), data_(data), channel_(loop) {
   channel_.open(channel_fd);
-  channel_.borrow_messages();  // we answer at once, or copy what we queue
-  channel_.poll_after_write(std::chrono::microseconds(options_.poll_us));
-  channel_.start([this](common::Json& message) { on_message(message); },
+  channel_.start([this](const common::Json& message) { on_message(message); },
                  [this](std::optional<Error> error) { on_end(std::move(error)); });
 }
 
-void QueryWorker::on_message(common::Json& message) {
+void QueryWorker::on_message(const common::Json& message) {
   if (hanging_) return;
-  if (options_.latency_ms == 0 && pending_.empty()) {  // instant queries: answer right here
-    answer(message);
-    channel_.schedule_flush();  // the replies of this read leave together
-    return;
-  }
-  pending_.push_back(common::copy_json(message));  // the channel reuses `message`
-  if (uv_is_active(idle_.handle())) return;
-  common::check(uv_idle_start(idle_.get(),
-                              [](uv_idle_t* idle) {
-                                auto* self = static_cast<QueryWorker*>(idle->data);
-                                if (self != nullptr)
-                                  common::guard(*idle->loop, [self] { self->on_idle(); });
-                              }),
-                "uv_idle_start");
-}
-
-// The parent closed the channel (or died): nothing more to do, so let the loop end.
-void QueryWorker::on_end(std::optional<Error> error) {
-  if (error) {
-    std::cerr << "broker-worker: " << error->message << "\n";
-    exit_code_ = 1;
-  }
-  pending_.clear();
-  idle_.close();
-}
-
-// One query per loop turn, and its reply written before the next one blocks.
-void QueryWorker::on_idle() {
-  common::Json message = std::move(pending_.front());
-  pending_.pop_front();
-  answer(message);
-  if (pending_.empty() || hanging_) {
-    pending_.clear();
-    if (idle_.is_open()) uv_idle_stop(idle_.get());
-  }
-  channel_.flush();
-}
-
-void QueryWorker::answer(const common::Json& message) {
   auto decoded = common::decode_request(message);
-  if (auto* bad = std::get_if<common::BadRequest>(&decoded)) {
+  if (auto* bad = std::get_if<common::BadQueryRequest>(&decoded)) {
     if (bad->id == nullptr) {
       std::cerr << "broker-worker: cannot answer " << common::to_json(message) << ": "
                 << bad->error.message << "\n";
       return;
     }
-    common::append_error_reply(channel_.outbox(), *bad->id, bad->error);
+    channel_.send(common::error_line(*bad->id, bad->error));
     return;
   }
-  answer_request(std::get<common::Request>(decoded));
+  answer_request(std::get<common::QueryRequest>(decoded));
 }
 
-void QueryWorker::answer_request(const common::Request& request) {
-  std::string& out = channel_.outbox();
+// The parent closed the channel (or died): nothing more to do, and with the channel closed
+// nothing keeps the loop running.
+void QueryWorker::on_end(std::optional<Error> error) {
+  if (!error) return;
+  std::cerr << "broker-worker: " << error->message << "\n";
+  exit_code_ = 1;
+}
+
+void QueryWorker::answer_request(const common::QueryRequest& request) {
   if (request.bucket == "likes") return answer_likes(request);
   std::optional<int64_t> user_id = user_id_of(request.bucket, *request.query);
   if (!user_id) {
-    common::append_error_reply(out, *request.id, bad_query(request.bucket, *request.query));
+    channel_.send(common::error_line(*request.id, bad_query(request.bucket, *request.query)));
     return;
   }
   log(": query started", request.bucket, *request.query);
@@ -145,37 +110,36 @@ void QueryWorker::answer_request(const common::Request& request) {
   if (request.bucket == "users") {
     const std::string* user = data_.user(*user_id);
     if (user == nullptr) {
-      common::append_error_reply(out, *request.id,
-                                 Error{"ENOTFOUND", "no user with id " + std::to_string(*user_id)});
+      channel_.send(common::error_line(
+          *request.id, Error{"ENOTFOUND", "no user with id " + std::to_string(*user_id)}));
     } else {
-      common::append_result_reply(out, *request.id, *user);
+      channel_.send(common::result_line(*request.id, *user));
     }
   } else if (request.bucket == "posts") {
-    common::append_result_reply(out, *request.id, data_.posts_of(*user_id));
+    channel_.send(common::result_line(*request.id, data_.posts_of(*user_id)));
   } else {
-    common::append_result_reply(out, *request.id, data_.comments_of(*user_id));
+    channel_.send(common::result_line(*request.id, data_.comments_of(*user_id)));
   }
   log(" query finished", request.bucket, *request.query);
 }
 
 // Like answer_request, for the one bucket whose query is about posts, not a user: so only hooks
 // without an ID apply to it.
-void QueryWorker::answer_likes(const common::Request& request) {
-  std::string& out = channel_.outbox();
+void QueryWorker::answer_likes(const common::QueryRequest& request) {
   auto posts = post_ids_of(*request.query);
   if (!posts) {
-    common::append_error_reply(out, *request.id, bad_query(request.bucket, *request.query));
+    channel_.send(common::error_line(*request.id, bad_query(request.bucket, *request.query)));
     return;
   }
   log(": query started", request.bucket, *request.query);
   block();
   if (apply_hook(request, std::nullopt)) return;
-  common::append_result_reply(out, *request.id, data_.likes_of(*posts));
+  channel_.send(common::result_line(*request.id, data_.likes_of(*posts)));
   log(" query finished", request.bucket, *request.query);
 }
 
 // The test hooks: true when a hook has answered (or will never answer) this request.
-bool QueryWorker::apply_hook(const common::Request& request, std::optional<int64_t> user_id) {
+bool QueryWorker::apply_hook(const common::QueryRequest& request, std::optional<int64_t> user_id) {
   const Hook* hook = hook_for(request.bucket, user_id);
   if (hook == nullptr) return false;
   switch (hook->action) {
@@ -187,8 +151,8 @@ bool QueryWorker::apply_hook(const common::Request& request, std::optional<int64
     case Hook::Action::fail:
       break;
   }
-  common::append_error_reply(channel_.outbox(), *request.id,
-                             Error{"EFAIL", "failing on purpose (--fail " + hook->bucket + ")"});
+  channel_.send(common::error_line(
+      *request.id, Error{"EFAIL", "failing on purpose (--fail " + hook->bucket + ")"}));
   log(" query finished", request.bucket, *request.query);
   return true;
 }

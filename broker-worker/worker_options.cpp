@@ -17,8 +17,6 @@ child_process.spawn(path, args, {stdio: ['inherit', 'inherit', 'inherit', 'ipc']
   --block spin|sleep    spin busy-waits like the tutorial's worker (default); sleep waits like IO
   --data FILE           data set to serve (default: the built-in users 1-100; see --dump-data)
   --quiet               no "query started/finished" lines on stderr
-  --poll-us US          after replying, poll this long for the next query before sleeping:
-                        lower latency for more CPU (default 0, off; BrokerOptions::poll_us)
   --fail BUCKET[:ID]    test hook: answer such queries with an error (code EFAIL)
   --crash BUCKET[:ID]   test hook: abort() on such a query
   --hang BUCKET[:ID]    test hook: stop answering at such a query (exits on EOF)
@@ -86,11 +84,6 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, const char* cons
       auto ms = text ? parse_up_to(*text, 3600000) : std::nullopt;
       if (!ms) return usage_error("--latency wants a number of milliseconds (0 to 3600000)");
       options.latency_ms = *ms;
-    } else if (arg == "--poll-us") {
-      auto text = value();
-      auto us = text ? parse_up_to(*text, 1000000) : std::nullopt;
-      if (!us) return usage_error("--poll-us wants microseconds (0 to 1000000)");
-      options.poll_us = *us;
     } else if (arg == "--block") {
       auto text = value();
       if (!text || (*text != "spin" && *text != "sleep"))

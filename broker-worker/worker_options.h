@@ -1,6 +1,6 @@
 // worker_options.h: broker-worker's command line.
 //
-//   broker-worker [--latency MS] [--block spin|sleep] [--data FILE] [--quiet] [--poll-us US]
+//   broker-worker [--latency MS] [--block spin|sleep] [--data FILE] [--quiet]
 //                 [--fail BUCKET[:ID]]… [--crash BUCKET[:ID]]… [--hang BUCKET[:ID]]…
 //                 [--dump-data] [--help] [--version]
 //
@@ -31,7 +31,6 @@ struct WorkerOptions {
   bool spin = true;  // false: sleep
   std::string data_file;
   bool quiet = false;
-  unsigned poll_us = 0;  // after writing replies, poll this long for the next query
   bool dump_data = false;
   std::vector<Hook> hooks;
 };

@@ -18,13 +18,6 @@ add_library(rapidjson INTERFACE)
 # RapidJSON's config exports variables, not a target; its std::string support is what we use.
 target_include_directories(rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIRS})
 target_compile_definitions(rapidjson INTERFACE RAPIDJSON_HAS_STDSTRING=1)
-# SSE2 is part of every x86-64 CPU; with it RapidJSON scans strings 16 bytes at a time when it
-# reads a NUL-terminated text (see common::JsonParser, which also refuses the raw 0x1A-0x1F that
-# this scanner misses). Our output does not go through RapidJSON's Writer (common::append_json).
-# Set for every target, so all translation units see the same RapidJSON.
-if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
-  target_compile_definitions(rapidjson INTERFACE RAPIDJSON_SSE2)
-endif()
 
 include(${CMAKE_CURRENT_LIST_DIR}/FindLlhttp.cmake)
 

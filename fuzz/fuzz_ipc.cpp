@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "common/ipc/protocol.h"
 #include "common/ipc/channel.h"
 #include "common/ipc/line_framer.h"
+#include "common/ipc/protocol.h"
 
 namespace {
 
@@ -47,33 +47,27 @@ std::vector<std::string> frame(std::string_view bytes, size_t chunk_seed, bool& 
   return lines;
 }
 
-// Anything we write must be one line of valid JSON.
+// Anything we write must be one line of valid JSON (IpcChannel::send adds the '\n').
 common::Json reparse(const std::string& written) {
-  require(!written.empty() && written.back() == '\n');
-  require(written.find('\n') == written.size() - 1);
-  auto doc = common::parse_json(std::string_view(written).substr(0, written.size() - 1));
+  require(written.find('\n') == std::string::npos);
+  auto doc = common::parse_json(written);
   require(doc.has_value());
   return std::move(*doc);
 }
 
-void check_request_round_trip(const common::Request& request) {
-  std::string out;
-  common::append_request(out, 42, request.bucket, *request.query);
-  common::Json echoed = reparse(out);
+void check_request_round_trip(const common::QueryRequest& request) {
+  common::Json echoed = reparse(common::request_line(42, request.bucket, *request.query));
   auto decoded = common::decode_request(echoed);
-  require(std::holds_alternative<common::Request>(decoded));
-  require(std::get<common::Request>(decoded).bucket == request.bucket);
-  require(*std::get<common::Request>(decoded).query == *request.query);
+  require(std::holds_alternative<common::QueryRequest>(decoded));
+  require(std::get<common::QueryRequest>(decoded).bucket == request.bucket);
+  require(*std::get<common::QueryRequest>(decoded).query == *request.query);
 }
 
 void check_replies_to(const rapidjson::Value& id, const rapidjson::Value& query) {
-  std::string out;
-  common::append_result_reply(out, id, common::to_json(query));
-  common::Json result = reparse(out);
+  common::Json result = reparse(common::result_line(id, common::to_json(query)));
   require(result["id"] == id);
-  out.clear();
-  common::append_error_reply(out, id, common::Error{"EFAIL", common::to_json(query)});
-  common::Json error = reparse(out);
+  common::Json error =
+      reparse(common::error_line(id, common::Error{"EFAIL", common::to_json(query)}));
   const auto& message = error["error"]["message"];
   require(std::string_view(message.GetString(), message.GetStringLength()) ==
           common::to_json(query));
@@ -83,7 +77,7 @@ void decode(std::string_view line) {
   common::DecodedLine decoded = common::decode_line(line);
   if (decoded.kind != common::DecodedLine::Kind::message) return;
   auto request = common::decode_request(decoded.message);
-  if (auto* good = std::get_if<common::Request>(&request)) {
+  if (auto* good = std::get_if<common::QueryRequest>(&request)) {
     check_request_round_trip(*good);
     check_replies_to(*good->id, *good->query);
   }

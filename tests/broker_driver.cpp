@@ -50,7 +50,7 @@ int usage(const std::string& problem) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGPIPE, SIG_IGN);  // a write to a worker that died must fail with EPIPE, not kill us
   common::BrokerOptions options;
   options.latency_ms = 0;
   bool hold = false;

@@ -1,8 +1,10 @@
-// ipc/broker.h: the tutorial's "service broker" — a pool of worker processes answering slow queries.
+// ipc/broker.h: the tutorial's "service broker" — a pool of worker processes answering slow
+// queries.
 //
 // Node's tutorial forks db.js and talks to it with child.send / child.on('message'). Here the
 // parent spawns N workers with uv_spawn, each with a Node-compatible IPC channel on fd 3
-// (NODE_CHANNEL_FD=3, JSON lines), and hands every query to an idle worker:
+// (NODE_CHANNEL_FD=3, JSON lines), and hands every query to an idle worker, one query per
+// worker at a time:
 //
 //   query() ──> FIFO queue (bounded) ──> idle worker ──> reply ──> done(error, result, timing)
 //
@@ -14,13 +16,15 @@
 //   EWORKER (the worker died or could not be started)   ECLOSED (the broker is shutting down)
 // http_status_for() maps them to the status a server answers.
 //
+// A write to a worker that just died must fail with EPIPE instead of killing the parent: a
+// program using the broker ignores SIGPIPE (the HTTP server does it for the stages).
+//
 // Lifetime: call close(done) before the loop ends; done runs once every child is reaped and
-// every handle of the broker is closed. Do not destroy the Broker inside one of its callbacks.
+// every handle of the broker is closing. Do not destroy the Broker inside one of its callbacks.
 #pragma once
 
 #include <uv.h>
 
-#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -30,10 +34,11 @@
 #include <string_view>
 #include <vector>
 
-#include "common/uv/handle.h"
+#include "common/ipc/worker_process.h"
 #include "common/json.h"
 #include "common/options.h"
 #include "common/uv/error.h"
+#include "common/uv/handle.h"
 
 namespace common {
 
@@ -46,29 +51,12 @@ struct BrokerOptions {
   bool quiet_workers = false;               // passes --quiet (no per-query log lines)
   unsigned queue_limit = 1024;              // queries that may wait for a worker, then EQUEUEFULL
   unsigned query_timeout_ms = 10000;        // max wait for a worker, and max time in one
-  unsigned pipeline = 1;                    // queries written to one worker before it answers
   bool fork_per_query = false;              // one fresh child per query (the tutorial's toy)
   unsigned shutdown_grace_ms = 2000;        // close(): SIGKILL whoever is still alive then
-  // Latency against CPU: after writing, poll this many µs for the answer before the loop
-  // sleeps (see ipc_channel.h), here and in the workers (passed as --poll-us). A wake-up from
-  // sleep costs more than a whole round trip on an idle machine, so this doubles the rate of
-  // one-at-a-time queries; under load the polling takes CPU from real work, so it is off (0)
-  // by default.
-  unsigned poll_us = 0;
 
   // From a stage's command line: split --worker on spaces, default the timeout.
   // (StageOptions::quiet is the server's access log; the workers keep logging.)
   static BrokerOptions from(const StageOptions& stage);
-};
-
-// When a query was written to its worker and when its answer arrived (steady clock). A query
-// that never reached a worker has started == the moment query() was called.
-struct QueryTiming {
-  std::chrono::steady_clock::time_point started;
-  std::chrono::steady_clock::time_point finished;
-  [[nodiscard]] double duration_ms() const {
-    return std::chrono::duration<double, std::milli>(finished - started).count();
-  }
 };
 
 // ENOTFOUND→404, EINVAL/EBADQUERY→400, EQUEUEFULL/ECLOSED→503, ETIMEDOUT→504, anything else→502.
@@ -77,17 +65,15 @@ int http_status_for(const Error& error);
 // Splits a command line on spaces (no quoting, no shell), dropping empty words.
 std::vector<std::string> split_command(std::string_view command);
 
-class Broker {
+class Broker : private WorkerProcess::Owner {
  public:
   // Node style: done(error, result). On error the result is null.
   using Callback = std::function<void(std::optional<Error> error, Json result)>;
   // The same, plus the query's measured timing (for Server-Timing and ?trace=1).
-  using TimedCallback =
-      std::function<void(std::optional<Error> error, Json result, QueryTiming timing)>;
+  using TimedCallback = QueryCallback;
 
   // Spawns the pool (none in fork-per-query mode). Throws UvError if the worker cannot be
-  // started at all (e.g. ENOENT for a missing program). Sets SIGPIPE to SIG_IGN (process-wide):
-  // a write to a dead worker must fail with EPIPE instead of killing the parent.
+  // started at all (e.g. ENOENT for a missing program).
   Broker(uv_loop_t& loop, BrokerOptions options);
   // Without close(): children are killed (SIGKILL) and reaped at once; queries not yet failed
   // are dropped without their callbacks.
@@ -113,33 +99,23 @@ class Broker {
   [[nodiscard]] const BrokerOptions& options() const noexcept { return options_; }
 
  private:
-  // A query from query() until its callback: the request line is built at once.
-  struct Pending {
-    uint64_t id = 0;
-    std::string bucket;
-    std::string request;  // {"id":…,"bucket":…,"query":…}\n
-    TimedCallback done;
-    std::chrono::steady_clock::time_point queued_at;
-    std::chrono::steady_clock::time_point started;  // written to a worker (else = queued_at)
-  };
-  class Worker;
-  friend class Worker;
+  // WorkerProcess::Owner
+  void worker_answered() override;
+  void worker_retiring() override;
+  void worker_finished(WorkerProcess& worker) override;
 
-  void dispatch(Pending pending);
-  void pump(std::optional<std::chrono::steady_clock::time_point> now = std::nullopt);
-  Worker* pick_worker();
+  void pump();
+  WorkerProcess* idle_worker();
   [[nodiscard]] int spawn_worker(bool single_use);
   [[nodiscard]] Error spawn_failure(int rc) const;
   void ensure_pool();
   void schedule_respawn();
-  void worker_finished(Worker& worker);
-  void fail_later(std::vector<Pending> failed, const Error& error);
-  std::vector<Pending> take_queued();
+  void free_later(WorkerProcess& worker);
+  void fail_all_queued(const Error& error);
   void arm_queue_timer();
   void expire_queued();
-  void schedule_sweep();
-  void sweep();
-  void finish_close();
+  void finish_close_when_done();
+  void call_close_callbacks();
   void abandon() noexcept;
   [[nodiscard]] size_t active_workers() const noexcept;
 
@@ -149,12 +125,10 @@ class Broker {
   std::vector<std::string> env_storage_;
   std::vector<char*> argv_;  // point into the storage above, for uv_spawn
   std::vector<char*> env_;
-  std::vector<std::unique_ptr<Worker>> workers_;    // live and retiring
-  std::vector<std::unique_ptr<Worker>> graveyard_;  // finished, freed on the next sweep
-  std::deque<Pending> queue_;
+  std::vector<std::unique_ptr<WorkerProcess>> workers_;  // live and retiring
+  std::deque<PendingQuery> queue_;
   Handle<uv_timer_t> queue_timer_;    // the oldest queued query's deadline
   Handle<uv_timer_t> respawn_timer_;  // backoff before replacing workers that keep dying
-  Handle<uv_timer_t> sweep_timer_;    // frees finished workers outside their own callbacks
   uint64_t next_id_ = 0;
   uint64_t workers_started_ = 0;
   unsigned quick_deaths_ = 0;  // workers in a row that died young: the backoff exponent

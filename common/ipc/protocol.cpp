@@ -12,8 +12,16 @@ const rapidjson::Value* member(const rapidjson::Value& object, const char* name)
   return found == object.MemberEnd() ? nullptr : &found->value;
 }
 
-BadRequest bad_request(const rapidjson::Value* id, std::string message) {
-  return BadRequest{id, Error{"EINVAL", std::move(message)}};
+void write_string(JsonWriter& writer, std::string_view text) {
+  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+std::string text_of(const rapidjson::StringBuffer& text) {
+  return {text.GetString(), text.GetSize()};
+}
+
+BadQueryRequest bad_request(const rapidjson::Value* id, std::string message) {
+  return BadQueryRequest{id, Error{"EINVAL", std::move(message)}};
 }
 
 Error decode_error_object(const rapidjson::Value& error) {
@@ -33,19 +41,21 @@ Error decode_error_object(const rapidjson::Value& error) {
 
 }  // namespace
 
-void append_request(std::string& out, uint64_t id, std::string_view bucket,
-                    const rapidjson::Value& query) {
-  out.reserve(out.size() + 64 + bucket.size());  // one allocation for the usual request
-  out.append(R"({"id":)");
-  append_json(out, rapidjson::Value(id));
-  out.append(R"(,"bucket":)");
-  append_json_string(out, bucket);
-  out.append(R"(,"query":)");
-  append_json(out, query);
-  out.append("}\n");
+std::string request_line(uint64_t id, std::string_view bucket, const rapidjson::Value& query) {
+  rapidjson::StringBuffer text;
+  JsonWriter writer(text);
+  writer.StartObject();
+  writer.Key("id");
+  writer.Uint64(id);
+  writer.Key("bucket");
+  write_string(writer, bucket);
+  writer.Key("query");
+  query.Accept(writer);
+  writer.EndObject();
+  return text_of(text);
 }
 
-std::variant<Request, BadRequest> decode_request(const rapidjson::Value& message) {
+std::variant<QueryRequest, BadQueryRequest> decode_request(const rapidjson::Value& message) {
   if (!message.IsObject()) return bad_request(nullptr, "a request must be a JSON object");
   const rapidjson::Value* id = member(message, "id");
   if (id == nullptr || id->IsNull()) return bad_request(nullptr, "a request needs an \"id\"");
@@ -54,26 +64,37 @@ std::variant<Request, BadRequest> decode_request(const rapidjson::Value& message
     return bad_request(id, "a request needs a string \"bucket\"");
   const rapidjson::Value* query = member(message, "query");
   if (query == nullptr) return bad_request(id, "a request needs a \"query\"");
-  return Request{id, string_of(*bucket), query};
+  return QueryRequest{id, string_of(*bucket), query};
 }
 
-void append_result_reply(std::string& out, const rapidjson::Value& id,
-                         std::string_view result_json) {
-  out.append(R"({"id":)");
-  append_json(out, id);
-  out.append(R"(,"result":)");
-  out.append(result_json);
-  out.append("}\n");
+std::string result_line(const rapidjson::Value& id, std::string_view result_json) {
+  rapidjson::StringBuffer text;
+  JsonWriter writer(text);
+  writer.StartObject();
+  writer.Key("id");
+  id.Accept(writer);
+  writer.Key("result");
+  // Copied as it is; the type argument only matters where the Writer expects a key.
+  writer.RawValue(result_json.data(), result_json.size(), rapidjson::kObjectType);
+  writer.EndObject();
+  return text_of(text);
 }
 
-void append_error_reply(std::string& out, const rapidjson::Value& id, const Error& error) {
-  out.append(R"({"id":)");
-  append_json(out, id);
-  out.append(R"(,"error":{"message":)");
-  append_json_string(out, error.message);
-  out.append(R"(,"code":)");
-  append_json_string(out, error.code);
-  out.append("}}\n");
+std::string error_line(const rapidjson::Value& id, const Error& error) {
+  rapidjson::StringBuffer text;
+  JsonWriter writer(text);
+  writer.StartObject();
+  writer.Key("id");
+  id.Accept(writer);
+  writer.Key("error");
+  writer.StartObject();
+  writer.Key("message");
+  write_string(writer, error.message);
+  writer.Key("code");
+  write_string(writer, error.code);
+  writer.EndObject();
+  writer.EndObject();
+  return text_of(text);
 }
 
 std::optional<Reply> decode_reply(Json& message, std::string* why) {

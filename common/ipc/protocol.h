@@ -3,9 +3,9 @@
 //   request  {"id":7,"bucket":"users","query":1}
 //   reply    {"id":7,"result":…}   or   {"id":7,"error":{"message":"…","code":"ENOTFOUND"}}
 //
-// Encoding appends compact JSON lines (with their '\n') straight to an outgoing buffer, so a
-// batch of messages is one string and one write. Decoding works on an already parsed message
-// (see ipc_channel.h) and never throws: a malformed message is an error value.
+// Encoding gives one compact JSON line without its '\n' (IpcChannel::send adds it). Decoding
+// works on an already parsed message (see channel.h) and never throws: a malformed message is
+// an error value.
 #pragma once
 
 #include <cstdint>
@@ -20,27 +20,25 @@
 namespace common {
 
 // --- parent → worker ---
-void append_request(std::string& out, uint64_t id, std::string_view bucket,
-                    const rapidjson::Value& query);
+std::string request_line(uint64_t id, std::string_view bucket, const rapidjson::Value& query);
 
-// A request as the worker sees it; the pointers point into the parsed message.
-struct Request {
+// A query request as the worker sees it; the pointers point into the parsed message.
+struct QueryRequest {
   const rapidjson::Value* id = nullptr;
   std::string_view bucket;
   const rapidjson::Value* query = nullptr;
 };
-// A request that cannot be answered; `id` is null when there is none to reply to.
-struct BadRequest {
+// A query request that cannot be answered; `id` is null when there is none to reply to.
+struct BadQueryRequest {
   const rapidjson::Value* id = nullptr;
   Error error;  // code EINVAL
 };
-std::variant<Request, BadRequest> decode_request(const rapidjson::Value& message);
+std::variant<QueryRequest, BadQueryRequest> decode_request(const rapidjson::Value& message);
 
 // --- worker → parent ---
 // `result_json` is already compact JSON text (the worker keeps its answers serialised).
-void append_result_reply(std::string& out, const rapidjson::Value& id,
-                         std::string_view result_json);
-void append_error_reply(std::string& out, const rapidjson::Value& id, const Error& error);
+std::string result_line(const rapidjson::Value& id, std::string_view result_json);
+std::string error_line(const rapidjson::Value& id, const Error& error);
 
 struct Reply {
   uint64_t id = 0;

@@ -7,19 +7,17 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "common/http/server.h"
+#include "common/http/shutdown.h"
 #include "common/ipc/broker.h"
 #include "common/uv/handle.h"
-#include "common/http/server.h"
 #include "common/uv/loop.h"
-#include "common/http/shutdown.h"
 #include "tests/support/catch.h"
 #include "tests/support/scratch.h"
 #include "tests/support/server_process.h"
@@ -169,7 +167,6 @@ TEST_CASE("a burst of instant queries gets every answer to the right caller", "[
   common::Loop loop;
   {
     auto options = options_for(2, 0);
-    options.pipeline = 16;
     options.queue_limit = 5000;
     common::Broker broker(loop, options);
     std::deque<Outcome> outcomes;
@@ -505,38 +502,4 @@ TEST_CASE("BrokerOptions come from a stage's command line", "[broker]") {
           std::vector<std::string>{"node", "tests/node/db.js", "--quiet"});
   REQUIRE(options.query_timeout_ms == 200 * 5 + 5000);
   REQUIRE(common::split_command("").empty());
-}
-
-namespace {
-
-// The command line of a running process, its words joined with spaces.
-std::string command_line_of(int pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string words((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  std::replace(words.begin(), words.end(), '\0', ' ');
-  return words;
-}
-
-}  // namespace
-
-TEST_CASE("with poll_us the workers poll too, and one-at-a-time queries are answered", "[broker]") {
-  common::Loop loop;
-  {
-    auto options = options_for(1, 0);
-    options.poll_us = 200;
-    common::Broker broker(loop, options);
-    REQUIRE(broker.worker_pids().size() == 1);
-    std::string command = command_line_of(broker.worker_pids()[0]);
-    INFO(command);
-    CHECK(command.find("--poll-us 200") != std::string::npos);
-    std::deque<Outcome> outcomes;
-    for (int id = 1; id <= 50; ++id) {  // one at a time: each waits for the previous answer
-      Outcome& outcome = ask(broker, outcomes, "users", std::to_string(id));
-      REQUIRE(run_until(loop, [&] { return outcome.done; }));
-      REQUIRE_FALSE(outcome.error);
-      REQUIRE(outcome.result.starts_with("{\"id\":" + std::to_string(id) + ","));
-    }
-    close_broker(loop, broker);
-  }
-  REQUIRE(loop.close() == 0);
 }

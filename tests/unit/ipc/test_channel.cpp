@@ -141,11 +141,8 @@ TEST_CASE("a handler that closes the channel stops delivery at once", "[ipc_chan
   REQUIRE(loop.close() == 0);
 }
 
-// Either way of writing (at the end of the turn, or Write::now at once): the failure reaches the
-// end handler from the loop, never from inside the call that wrote.
+// The failure reaches the end handler from the loop, never from inside send().
 TEST_CASE("writing to a peer that is gone ends the channel from the loop", "[ipc_channel]") {
-  auto when = GENERATE(common::IpcChannel::Write::soon, common::IpcChannel::Write::now);
-  CAPTURE(when == common::IpcChannel::Write::now);
   common::Loop loop;
   SocketPair pair;
   Received got;
@@ -154,8 +151,7 @@ TEST_CASE("writing to a peer that is gone ends the channel from the loop", "[ipc
     sender.open(pair.fds[0]);
     got.start(sender);
     ::close(pair.fds[1]);
-    sender.outbox().append("{\"to\":\"nobody\"}\n");
-    sender.schedule_flush(when);  // Write::now meets EPIPE here and keeps it for the loop
+    sender.send("{\"to\":\"nobody\"}");  // meets EPIPE here and keeps it for the loop
     REQUIRE_FALSE(got.ended);
     common::run_loop(loop);
     REQUIRE(got.ended);  // EPIPE, or the EOF libuv notices first
@@ -174,91 +170,18 @@ size_t readable_now(int fd) {
 
 }  // namespace
 
-TEST_CASE("a few messages wait for the end of the loop turn; a full outbox is written at once",
-          "[ipc_channel]") {
+TEST_CASE("send() writes at once when nothing is queued before it", "[ipc_channel]") {
   common::Loop loop;
   SocketPair pair;
   {
     common::IpcChannel sender(loop);
     sender.open(pair.fds[0]);
-    sender.send("{\"n\":0}");
-    REQUIRE(readable_now(pair.fds[1]) == 0);  // batched: nothing written yet
-    std::string filler(200, 'f');
-    for (int i = 0; i < 40; ++i) sender.send("\"" + filler + "\"");  // 8 KiB
-    REQUIRE(readable_now(pair.fds[1]) >= 2048);  // written before the loop even ran
-    uv_run(&loop.get(), UV_RUN_NOWAIT);          // the end of the turn writes the rest
-    REQUIRE(readable_now(pair.fds[1]) == 8 + 40 * 203);
-  }
-  ::close(pair.fds[1]);
-  REQUIRE(loop.close() == 0);
-}
-
-TEST_CASE("Write::now sends even one short line before the loop runs", "[ipc_channel]") {
-  common::Loop loop;
-  SocketPair pair;
-  {
-    common::IpcChannel sender(loop);
-    sender.open(pair.fds[0]);
-    sender.outbox().append("{\"n\":1}\n");
-    sender.schedule_flush(common::IpcChannel::Write::now);
-    REQUIRE(readable_now(pair.fds[1]) == 8);  // as the broker does for an idle worker
-    sender.outbox().append("{\"n\":2}\n");
-    sender.schedule_flush();  // Write::soon: waits for the end of the turn
-    REQUIRE(readable_now(pair.fds[1]) == 8);
-    uv_run(&loop.get(), UV_RUN_NOWAIT);
+    sender.send("{\"n\":1}");
+    REQUIRE(readable_now(pair.fds[1]) == 8);  // before the loop even ran: uv_write wrote it
+    sender.send("{\"n\":2}");
     REQUIRE(readable_now(pair.fds[1]) == 16);
+    REQUIRE(sender.pending_bytes() == 0);
   }
   ::close(pair.fds[1]);
   REQUIRE(loop.close() == 0);
-}
-
-// Counts loop iterations (a check handle runs once per turn) at two moments: while the channel
-// polls, the loop turns many times without any event; once the window has passed, it sleeps.
-TEST_CASE("after a write the loop polls for the configured window, then sleeps", "[ipc_channel]") {
-  for (bool polling : {true, false}) {
-    CAPTURE(polling);
-    common::Loop loop;
-    SocketPair pair;
-    struct Counts {
-      uint64_t turns = 0;
-      uint64_t at_window_end = 0;  // 80 ms: well after the 30 ms window
-      uint64_t at_stop = 0;        // 160 ms
-      int ticks = 0;
-    } counts;
-    {
-      common::IpcChannel sender(loop);
-      sender.open(pair.fds[0]);
-      if (polling) sender.poll_after_write(std::chrono::milliseconds(30));
-      common::Handle<uv_check_t> counter(loop.get(), uv_check_init);
-      counter->data = &counts;
-      REQUIRE(uv_check_start(counter.get(), [](uv_check_t* check) {
-                ++static_cast<Counts*>(check->data)->turns;
-              }) == 0);
-      // One timer, every 80 ms: the first tick notes the count, the second notes it and stops.
-      common::Handle<uv_timer_t> ticks(loop.get(), uv_timer_init);
-      ticks->data = &counts;
-      REQUIRE(uv_timer_start(
-                  ticks.get(),
-                  [](uv_timer_t* timer) {
-                    auto* c = static_cast<Counts*>(timer->data);
-                    if (++c->ticks == 1) {
-                      c->at_window_end = c->turns;
-                      return;
-                    }
-                    c->at_stop = c->turns;
-                    uv_stop(timer->loop);
-                  },
-                  80, 80) == 0);
-      sender.send("{\"ping\":1}");
-      uv_run(&loop.get(), UV_RUN_DEFAULT);
-    }
-    if (polling) {
-      CHECK(counts.at_window_end > 100);  // thousands in practice: the loop never slept
-    } else {
-      CHECK(counts.at_window_end < 10);  // a few turns: the write, then sleep until the timer
-    }
-    CHECK(counts.at_stop - counts.at_window_end <= 3);  // asleep after the window either way
-    ::close(pair.fds[1]);
-    REQUIRE(loop.close() == 0);
-  }
 }

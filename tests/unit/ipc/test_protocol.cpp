@@ -2,8 +2,8 @@
 // on the wire are those of the IPC contract, docs/ipc.md §2 and §4.
 #include <string>
 
-#include "common/ipc/protocol.h"
 #include "common/ipc/channel.h"
+#include "common/ipc/protocol.h"
 #include "tests/support/catch.h"
 
 namespace {
@@ -17,48 +17,42 @@ common::Json parse(std::string_view text) {
 }  // namespace
 
 TEST_CASE("requests are one compact JSON line", "[protocol]") {
-  std::string out;
-  common::append_request(out, 7, "users", parse("1"));
-  common::append_request(out, 8, "posts", parse(R"({ "poster" : 1 })"));
-  common::append_request(out, 9, "we\"ird", parse(R"("\u00e9")"));
-  REQUIRE(out ==
-          "{\"id\":7,\"bucket\":\"users\",\"query\":1}\n"
-          "{\"id\":8,\"bucket\":\"posts\",\"query\":{\"poster\":1}}\n"
-          "{\"id\":9,\"bucket\":\"we\\\"ird\",\"query\":\"\xC3\xA9\"}\n");
+  REQUIRE(common::request_line(7, "users", parse("1")) ==
+          "{\"id\":7,\"bucket\":\"users\",\"query\":1}");
+  REQUIRE(common::request_line(8, "posts", parse(R"({ "poster" : 1 })")) ==
+          "{\"id\":8,\"bucket\":\"posts\",\"query\":{\"poster\":1}}");
+  REQUIRE(common::request_line(9, "we\"ird", parse(R"("\u00e9")")) ==
+          "{\"id\":9,\"bucket\":\"we\\\"ird\",\"query\":\"\xC3\xA9\"}");
 }
 
 TEST_CASE("replies are one compact JSON line with the request's id", "[protocol]") {
-  std::string out;
-  common::append_result_reply(out, parse("7"), R"({"id":1})");
-  common::append_error_reply(out, parse(R"("seven")"),
-                             common::Error{"ENOTFOUND", "no user with id 9"});
+  REQUIRE(common::result_line(parse("7"), R"({"id":1})") == "{\"id\":7,\"result\":{\"id\":1}}");
   REQUIRE(
-      out ==
-      "{\"id\":7,\"result\":{\"id\":1}}\n"
-      "{\"id\":\"seven\",\"error\":{\"message\":\"no user with id 9\",\"code\":\"ENOTFOUND\"}}\n");
+      common::error_line(parse(R"("seven")"), common::Error{"ENOTFOUND", "no user with id 9"}) ==
+      "{\"id\":\"seven\",\"error\":{\"message\":\"no user with id 9\",\"code\":\"ENOTFOUND\"}}");
 }
 
 TEST_CASE("decode_request accepts the contract and explains the rest", "[protocol]") {
   auto good = parse(R"({"id":3,"bucket":"posts","query":{"poster":2}})");
-  auto request = std::get<common::Request>(common::decode_request(good));
+  auto request = std::get<common::QueryRequest>(common::decode_request(good));
   REQUIRE(request.id->GetInt() == 3);
   REQUIRE(request.bucket == "posts");
   REQUIRE(request.query->IsObject());
 
   auto no_id = parse(R"({"bucket":"users","query":1})");
-  auto bad = std::get<common::BadRequest>(common::decode_request(no_id));
+  auto bad = std::get<common::BadQueryRequest>(common::decode_request(no_id));
   REQUIRE(bad.id == nullptr);
   REQUIRE(bad.error.code == "EINVAL");
 
   auto no_bucket = parse(R"({"id":4,"query":1})");
-  bad = std::get<common::BadRequest>(common::decode_request(no_bucket));
+  bad = std::get<common::BadQueryRequest>(common::decode_request(no_bucket));
   REQUIRE(bad.id != nullptr);
   REQUIRE(bad.error.message.find("bucket") != std::string::npos);
 
   auto no_query = parse(R"({"id":4,"bucket":"users"})");
-  REQUIRE(std::holds_alternative<common::BadRequest>(common::decode_request(no_query)));
+  REQUIRE(std::holds_alternative<common::BadQueryRequest>(common::decode_request(no_query)));
   auto not_object = parse("[1,2]");
-  REQUIRE(std::get<common::BadRequest>(common::decode_request(not_object)).id == nullptr);
+  REQUIRE(std::get<common::BadQueryRequest>(common::decode_request(not_object)).id == nullptr);
 }
 
 TEST_CASE("decode_reply moves the result to the root without copying", "[protocol]") {

@@ -1,0 +1,265 @@
+#include "common/ipc/worker_process.h"
+
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <utility>
+
+#include "common/ipc/protocol.h"
+#include "common/uv/immediate.h"
+#include "common/uv/loop.h"
+
+namespace common {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kYoungDeath = std::chrono::seconds(1);  // died sooner: the command may be broken
+constexpr uint64_t kLostGraceMs = 1000;  // after exit, wait this long for EOF (and vice versa)
+
+}  // namespace
+
+void fail_later(uv_loop_t& loop, PendingQuery query, Error error) {
+  QueryTiming timing{query.started, Clock::now()};
+  set_immediate(loop, [done = std::move(query.done), error = std::move(error), timing] {
+    done(error, Json(), timing);
+  });
+}
+
+WorkerProcess::WorkerProcess(uv_loop_t& loop, Owner& owner, Limits limits, bool single_use)
+    : loop_(loop),
+      owner_(owner),
+      limits_(limits),
+      channel_(loop),
+      timer_(loop, uv_timer_init),
+      single_use_(single_use) {
+  timer_->data = this;
+}
+
+WorkerProcess::~WorkerProcess() {
+  close_process();
+  channel_.close();
+}
+
+int WorkerProcess::spawn(char** argv, char** env) {
+  uv_stdio_container_t stdio[4];
+  for (int fd = 0; fd < 3; ++fd) {  // index = the child's fd: 0–2 inherited, 3 the channel
+    stdio[fd].flags = UV_INHERIT_FD;
+    stdio[fd].data.fd = fd;
+  }
+  stdio[3].flags =
+      static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE);
+  stdio[3].data.stream = reinterpret_cast<uv_stream_t*>(channel_.pipe());
+  uv_process_options_t options{};
+  options.exit_cb = on_exit;
+  options.file = argv[0];
+  options.args = argv;
+  options.env = env;
+  options.stdio_count = 4;
+  options.stdio = stdio;
+  // A session of its own: Ctrl-C in a terminal signals the whole foreground process group,
+  // and the workers must not die under the queries the server is still finishing. They stop
+  // when we close the channel (or when it breaks because we died).
+  options.flags = UV_PROCESS_DETACHED;
+  spawned_at_ = Clock::now();
+  process_ = new uv_process_t{};
+  process_->data = this;
+  int rc = uv_spawn(&loop_, process_, &options);
+  if (rc < 0) {
+    close_process();  // a failed uv_spawn still needs uv_close
+    return rc;
+  }
+  pid_ = process_->pid;
+  channel_.start([this](Json& message) { on_message(message); },
+                 [this](std::optional<Error> error) { on_channel_end(std::move(error)); },
+                 [this](std::string_view, const std::string& why) {
+                   garbled("a line that is not JSON (" + why + ")");
+                 });
+  return 0;
+}
+
+bool WorkerProcess::accepts_queries() const {
+  return !retiring_ && !busy() && !(single_use_ && used_);
+}
+
+bool WorkerProcess::died_young() const {
+  return !expected_end_ && Clock::now() - spawned_at_ < kYoungDeath;
+}
+
+std::string WorkerProcess::describe_end() const {
+  std::string text = "worker pid " + std::to_string(pid_);
+  if (term_signal_ != 0) {
+    text += " was killed by signal " + std::to_string(term_signal_) + " (" +
+            strsignal(term_signal_) + ")";
+  } else if (exited_) {
+    text += " exited with code " + std::to_string(exit_status_);
+  } else {
+    text += " closed its IPC channel";
+  }
+  if (channel_error_) text += " (" + channel_error_->message + ")";
+  return text;
+}
+
+void WorkerProcess::send(PendingQuery query) {
+  used_ = true;
+  query.started = single_use_ ? spawned_at_ : Clock::now();  // fork mode: spawning counts
+  channel_.send(std::move(query.request));
+  query_ = std::move(query);
+  start_timer(limits_.query_timeout_ms);
+}
+
+std::optional<PendingQuery> WorkerProcess::take_query() {
+  return std::exchange(query_, std::nullopt);
+}
+
+void WorkerProcess::retire(int signal) {
+  expected_end_ = true;
+  retiring_ = true;
+  if (!channel_ended_) {
+    channel_ended_ = true;
+    channel_.close();
+  }
+  if (!exited_ && signal != 0) kill(signal);
+  if (exited_) return finish();
+  start_timer(limits_.grace_ms);
+}
+
+void WorkerProcess::abandon() noexcept {
+  bool reap = process_ != nullptr && !exited_;
+  if (reap) uv_process_kill(process_, SIGKILL);
+  close_process();  // libuv no longer reaps it, so we do
+  channel_.close();
+  if (reap) {
+    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+void WorkerProcess::on_exit(uv_process_t* process, int64_t exit_status, int term_signal) {
+  auto* self = static_cast<WorkerProcess*>(process->data);
+  if (self == nullptr) return;
+  guard(self->loop_, [&] { self->exited(exit_status, term_signal); });
+}
+
+void WorkerProcess::on_timer(uv_timer_t* timer) {
+  auto* self = static_cast<WorkerProcess*>(timer->data);
+  if (self == nullptr) return;
+  guard(self->loop_, [&] {
+    if (self->retiring_) {
+      self->grace_over();
+    } else {
+      self->deadline_passed();
+    }
+  });
+}
+
+void WorkerProcess::on_message(Json& message) {
+  std::string why;
+  std::optional<Reply> reply = decode_reply(message, &why);
+  if (!reply) return garbled("a message that is not a reply (" + why + ")");
+  if (!query_ || query_->id != reply->id) {
+    std::cerr << "broker: worker pid " << pid_ << " answered query " << reply->id
+              << ", which it was not asked (or which timed out)\n";
+    return;
+  }
+  PendingQuery answered = *take_query();
+  uv_timer_stop(timer_.get());
+  if (single_use_) retire(0);
+  owner_.worker_answered();  // the next query goes out before this one's callback runs
+  QueryTiming timing{answered.started, Clock::now()};
+  answered.done(std::move(reply->error), std::move(message), timing);
+}
+
+void WorkerProcess::on_channel_end(std::optional<Error> error) {
+  channel_ended_ = true;
+  if (error) channel_error_ = std::move(error);
+  retiring_ = true;
+  if (exited_) return finish();
+  if (!expected_end_) start_timer(kLostGraceMs);  // a worker without a channel is useless
+}
+
+void WorkerProcess::exited(int64_t exit_status, int term_signal) {
+  exited_ = true;
+  exit_status_ = exit_status;
+  term_signal_ = term_signal;
+  retiring_ = true;
+  if (channel_ended_) return finish();
+  start_timer(kLostGraceMs);  // its last reply may still be in the pipe: read it first
+}
+
+// Something the worker should not have sent. It can only have been meant as the answer to its
+// query: that fails now (502), not at its timeout with a 504, and the worker, whose state
+// nobody knows any more, is replaced.
+void WorkerProcess::garbled(const std::string& what) {
+  std::cerr << "broker: worker pid " << pid_ << " sent " << what << "\n";
+  if (!query_ || retiring_) return;
+  fail_later(loop_, *take_query(),
+             Error{"EWORKER", "worker pid " + std::to_string(pid_) + " sent " + what +
+                                  " instead of an answer"});
+  replace(SIGTERM);
+}
+
+void WorkerProcess::deadline_passed() {
+  if (!query_) return;
+  PendingQuery late = *take_query();
+  Error timeout{"ETIMEDOUT", "query " + late.bucket + " #" + std::to_string(late.id) +
+                                 " got no answer within " +
+                                 std::to_string(limits_.query_timeout_ms) + " ms; worker pid " +
+                                 std::to_string(pid_) + " was replaced"};
+  std::cerr << "broker: " << timeout.message << "\n";
+  fail_later(loop_, std::move(late), std::move(timeout));
+  replace(SIGKILL);
+}
+
+void WorkerProcess::grace_over() {
+  if (!exited_) {
+    kill(SIGKILL);  // its exit callback finishes it
+    return;
+  }
+  if (!channel_ended_) {  // exited, but someone else holds the channel open
+    channel_ended_ = true;
+    channel_.close();
+    finish();
+  }
+}
+
+void WorkerProcess::replace(int signal) {
+  retire(signal);
+  owner_.worker_retiring();
+}
+
+// Called once, when both the process and the channel are done.
+void WorkerProcess::finish() {
+  if (finished_) return;
+  finished_ = true;
+  uv_timer_stop(timer_.get());
+  close_process();
+  owner_.worker_finished(*this);
+}
+
+void WorkerProcess::kill(int signal) {
+  if (process_ == nullptr || exited_) return;
+  int rc = uv_process_kill(process_, signal);
+  if (rc < 0 && rc != UV_ESRCH) std::cerr << describe_uv(rc, "broker: uv_process_kill") << "\n";
+}
+
+void WorkerProcess::start_timer(uint64_t ms) {
+  // The loop's clock is only updated once per turn; after a long synchronous stretch (a
+  // spawn, say) it lags, and a timer started from it would fire early.
+  uv_update_time(&loop_);
+  check(uv_timer_start(timer_.get(), on_timer, ms, 0), "uv_timer_start");
+}
+
+void WorkerProcess::close_process() noexcept {
+  if (process_ == nullptr) return;
+  process_->data = nullptr;
+  auto* handle = reinterpret_cast<uv_handle_t*>(process_);
+  if (!uv_is_closing(handle))  // else someone closed the whole loop: its memory is theirs
+    uv_close(handle, [](uv_handle_t* closed) { delete reinterpret_cast<uv_process_t*>(closed); });
+  process_ = nullptr;
+}
+
+}  // namespace common
