@@ -5,10 +5,10 @@
 #include <iostream>
 #include <utility>
 
-#include "common/json.h"
 #include "common/files/mime.h"
-#include "common/flow/promise.h"
 #include "common/files/read_file.h"
+#include "common/flow/promise.h"
+#include "common/json.h"
 
 namespace {
 

@@ -13,8 +13,8 @@
 #include <system_error>
 #include <vector>
 
-#include "common/uv/loop.h"
 #include "common/flow/promise.h"
+#include "common/uv/loop.h"
 
 namespace {
 

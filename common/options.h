@@ -1,4 +1,4 @@
-// options.h: the command lines of the stage programs (DESIGN.md), parsed in one place.
+// options.h: the command lines of the stage programs (docs/http.md §1), parsed in one place.
 //
 //   stages 02–05:  NN-name [PORT] [--host ADDR] [--workers N] [--latency MS] [--block spin|sleep]
 //                  [--worker 'CMD ARGS…'] [--data FILE] [--queue N] [--timeout MS]

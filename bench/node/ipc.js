@@ -16,9 +16,7 @@ const path = require('path');
 const worker = path.join(__dirname, '..', '..', 'tests', 'node', 'db.js');
 const workerArgs = ['--latency', '0', '--quiet'];
 
-// poll-us is accepted so that bench/ipc.sh can pass the same flags to both sides; Node's loop
-// has no way to poll without sleeping, so it changes nothing here.
-const settings = { mode: 'seq', inflight: 64, workers: 1, seconds: 3, 'poll-us': 0 };
+const settings = { mode: 'seq', inflight: 64, workers: 1, seconds: 3 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i += 2) {
   const key = argv[i].replace(/^--/, '');

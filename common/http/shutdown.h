@@ -1,5 +1,6 @@
-// http/shutdown.h: stopping on SIGINT/SIGTERM the way docs/http.md §11 says — stop accepting, finish what
-// is in flight (bounded), close every handle, exit 0 — so a stage's main() ends in one line:
+// http/shutdown.h: stopping on SIGINT/SIGTERM the way docs/http.md §11 says — stop accepting,
+// finish what is in flight (bounded), close every handle, exit 0 — so a stage's main() ends in one
+// line:
 //
 //   return common::http::serve_until_signal(loop, server, "listening on", [&] { broker.close(); });
 //

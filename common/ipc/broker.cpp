@@ -24,7 +24,7 @@ uint64_t ms_until(Clock::time_point deadline) {
   return left > 0 ? static_cast<uint64_t>(left) : 0;
 }
 
-// The environment of a Node child with an IPC channel on fd 3 (REFERENCE-SEMANTICS §4.1).
+// The environment of a Node child with an IPC channel on fd 3 (docs/ipc.md §1).
 std::vector<std::string> worker_environment() {
   std::vector<std::string> env;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {

@@ -1,4 +1,4 @@
-// ipc/protocol.h: the messages the broker and its workers exchange (DESIGN.md, IPC contract).
+// ipc/protocol.h: the messages the broker and its workers exchange (docs/ipc.md §4).
 //
 //   request  {"id":7,"bucket":"users","query":1}
 //   reply    {"id":7,"result":…}   or   {"id":7,"error":{"message":"…","code":"ENOTFOUND"}}

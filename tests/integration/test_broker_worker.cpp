@@ -109,6 +109,9 @@ Ran run(std::vector<std::string> argv, const std::vector<std::string>& unset = {
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0600);
+  // Only 0-2 reach the child: whatever ctest or CI left open (a jobserver pipe, a socket) must
+  // not stand in for the channel the tests leave missing.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   auto env = environment(unset, extra);
   auto c_argv = c_strings(argv);
   auto c_env = c_strings(env);

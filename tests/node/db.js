@@ -2,8 +2,8 @@
 //
 //   02-sync-callbacks 0 --worker 'node tests/node/db.js'
 //
-// Accepts the flags the broker appends (--latency MS, --block spin|sleep, --data FILE,
-// --poll-us US, which a Node loop cannot honour) and --quiet. Answers {"id","bucket","query"} with {"id","result"} or {"id","error":{message,code}},
+// Accepts the flags the broker appends (--latency MS, --block spin|sleep, --data FILE) and
+// --quiet. Answers {"id","bucket","query"} with {"id","result"} or {"id","error":{message,code}},
 // one query at a time (the handler blocks, so Node delivers the next message only afterwards),
 // and exits when the parent disconnects. Its data set has the same shape as broker-worker's
 // (users 1-100, each with posts and comments, 0-3 likes per post), built the same deterministic way.
@@ -19,7 +19,6 @@ function parseArgs(argv) {
     else if (arg === '--block') options.block = argv[++i];
     else if (arg === '--data') options.data = argv[++i];
     else if (arg === '--quiet') options.quiet = true;
-    else if (arg === '--poll-us') i++;  // Node's loop cannot poll without sleeping: accepted, unused
     else {
       console.error(`db.js: unexpected argument '${arg}'`);
       process.exit(2);
