@@ -76,7 +76,7 @@ TEST_CASE("a burst of messages and a 1 MiB message cross the channel in order", 
   REQUIRE(loop.close() == 0);
 }
 
-TEST_CASE("blank lines, NODE_ commands and invalid lines are skipped; the tail is dropped at EOF",
+TEST_CASE("blank lines, NODE_ commands and invalid lines are skipped, the tail is dropped at EOF",
           "[ipc_channel]") {
   common::Loop loop;
   SocketPair pair;
