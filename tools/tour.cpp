@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
@@ -22,6 +23,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/json.h"
@@ -35,6 +37,10 @@ struct TourOptions {
   unsigned workers = 3;
   std::string svg_file;
 };
+
+// Time for a stage's workers to start (a few ms in a Release build, up to ~100 ms under a
+// sanitizer on a busy machine) before the tour asks its one timed question.
+constexpr std::chrono::milliseconds kWorkerStartup{300};
 
 struct Stage {
   const char* program;
@@ -147,6 +153,9 @@ StageRun run_stage(const Stage& stage, const TourOptions& options) {
   try {
     auto server = test_support::ServerProcess::start(stage.program, stage_arguments(options));
     running_child = server.pid();
+    // The stage listens before its workers have finished starting; a query sent at once would
+    // wait for them, and the timeline would show start-up instead of the lesson's slots.
+    std::this_thread::sleep_for(kWorkerStartup);
     auto response = test_support::http_get(server.port(), std::string(stage.route) + "?trace=1");
     rapidjson::Document body;
     if (auto parsed = common::parse_json(response.body)) body = std::move(*parsed);
