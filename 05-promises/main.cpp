@@ -2,7 +2,7 @@
 // returns a Promise (q_query = nfbind(db_query)); the user's promise is chained into all(posts,
 // comments), spread into the answer; any error travels down the rejection path to one handler.
 // /file/:name is the tutorial's promise-based file read: then(send, error).then(write,
-// log).fin(end).
+// log).fin(end); /file-cb/:name is the same read with callbacks, for comparison.
 //
 //   Run it: the "Run it" section of this stage's README.md.
 //
@@ -77,6 +77,10 @@ void add_routes(common::http::Server& server, Broker& broker, const common::Stag
   server.get("/file/:name", [&server, dir = options.files_dir](const Request& req, Response res) {
     serve_file(server.loop(), dir, req, std::move(res));
   });
+  server.get("/file-cb/:name",
+             [&server, dir = options.files_dir](const Request& req, Response res) {
+               serve_file_with_callbacks(server.loop(), dir, req, std::move(res));
+             });
 }
 // ANCHOR_END: routes
 

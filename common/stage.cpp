@@ -124,9 +124,19 @@ void Answer::add_server_timing() const {
   if (!timing.empty()) state_->res.set_header("Server-Timing", std::move(timing));
 }
 
+// A request gets one answer. A second one is a bug in the stage (03's lesson: forget the error
+// flag and the last callback answers after the error did), so it is dropped *and* reported.
+bool Answer::answered_before(std::string_view second) const {
+  if (!answered()) return false;
+  const http::Request& request = state_->res.request();
+  std::cerr << "warning: " << request.method << ' ' << request.path
+            << " was already answered; a second answer (" << second << ") is dropped\n";
+  return true;
+}
+
 void Answer::json(const rapidjson::Value& user, const rapidjson::Value& posts,
                   const rapidjson::Value& comments) const {
-  if (answered()) return;  // an error was answered first: this late success is dropped
+  if (answered_before("200")) return;
   // Written straight from the three results: building a document of copies first (as
   // res.json(body) would need) cost a deep copy and a 64 KiB allocator chunk per answer.
   std::string body;
@@ -148,7 +158,7 @@ void Answer::json(const rapidjson::Value& user, const rapidjson::Value& posts,
 }
 
 void Answer::json(Json body) const {
-  if (answered()) return;
+  if (answered_before("200")) return;
   if (state_->wants_trace && body.IsObject())
     body.AddMember("trace", state_->trace.to_json(body.GetAllocator()), body.GetAllocator());
   add_server_timing();
@@ -156,7 +166,7 @@ void Answer::json(Json body) const {
 }
 
 void Answer::fail(const Error& error) const {
-  if (answered()) return;  // answered once; later errors of the same request are ignored
+  if (answered_before(std::to_string(http_status_for(error)) + " " + error.message)) return;
   add_server_timing();
   state_->res.error(http_status_for(error), error.message);
 }
@@ -168,7 +178,7 @@ void Answer::fail(const std::exception_ptr& reason) const {
     return fail(rejection.error());
   } catch (...) {
   }
-  if (answered()) return;
+  if (answered_before("500 " + describe(reason))) return;
   add_server_timing();
   state_->res.error(500, "internal error: " + describe(reason));
 }

@@ -126,6 +126,8 @@ class Answer {
     bool wants_trace = false;
   };
   void add_server_timing() const;
+  // True, after a warning on stderr naming the route, if the request was answered already.
+  [[nodiscard]] bool answered_before(std::string_view second) const;
   std::shared_ptr<State> state_;
 };
 

@@ -5,7 +5,8 @@
 //
 // Routes: /hello, /echo/:name (params and ?q=), /slow/:ms (answers after a timer),
 // /big/:kib (streams with back-pressure; ?chunked=1 without Content-Length), /throw (500),
-// /throw-late (throws while streaming),
+// /throw-late (throws while streaming), /answer-twice (a stage's Answer answered twice: the
+// second answer is dropped with a warning),
 // /stats (open connections), POST /echo/:name (so GET-only paths can be told from others).
 #include <cstring>
 #include <iostream>
@@ -17,6 +18,7 @@
 #include "common/http/server.h"
 #include "common/http/shutdown.h"
 #include "common/json.h"
+#include "common/stage.h"
 #include "common/uv/handle.h"
 #include "common/uv/loop.h"
 #include "tests/support/parse_number.h"
@@ -122,6 +124,11 @@ void add_routes(common::http::Server& server) {
     res.start(200, {}, 100);
     res.write("partial");
     throw std::runtime_error("boom after the head");
+  });
+  server.get("/answer-twice", [](const Request&, Response res) {
+    common::Answer answer(std::move(res));
+    answer.json(common::Json(rapidjson::kObjectType));
+    answer.fail(common::Error{"EFAIL", "too late"});
   });
   server.get("/stats", [&server](const Request&, Response res) {
     common::Json body(rapidjson::kObjectType);

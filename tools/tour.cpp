@@ -24,6 +24,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "common/json.h"
@@ -286,7 +287,7 @@ void print_next_steps(const TourOptions& options) {
   std::cout
       << "\nTry it yourself:\n"
       << "  build/bin/03-homebrew-counter 8000 --latency " << options.latency_ms << " &\n"
-      << "  curl -s 'http://127.0.0.1:8000/brew/1?trace=1'; echo\n"
+      << "  curl -s --retry 5 --retry-connrefused 'http://127.0.0.1:8000/brew/1?trace=1'; echo\n"
       << "  kill %1\n"
       << "Read the stages in order (01-file-server/README.md first) and compare two of them:\n"
       << "  tools/diff-stages 02 03\n";
@@ -294,21 +295,44 @@ void print_next_steps(const TourOptions& options) {
 
 // ---------------------------------------------------------------- command line
 
-std::optional<TourOptions> parse_options(int argc, char** argv) {
+constexpr const char* kUsage =
+    "usage: tour [--latency MS] [--workers N] [--svg FILE]\n"
+    "  runs every stage once and draws when its queries ran\n";
+
+// A whole number for `flag`, or nullopt after a message on stderr.
+std::optional<unsigned> parse_count(const char* flag, const char* text) {
+  char* end = nullptr;
+  unsigned long value = std::strtoul(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || value > 600'000) {
+    std::cerr << "tour: " << flag << " takes a whole number, not '" << text << "'\n" << kUsage;
+    return std::nullopt;
+  }
+  return static_cast<unsigned>(value);
+}
+
+// The options, or the exit status: 0 after --help (usage on stdout), 2 after a usage error.
+std::variant<TourOptions, int> parse_options(int argc, char** argv) {
   TourOptions options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     bool has_value = i + 1 < argc;
-    if (arg == "--latency" && has_value) {
-      options.latency_ms = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
-    } else if (arg == "--workers" && has_value) {
-      options.workers = std::max(2u, static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10)));
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if ((arg == "--latency" || arg == "--workers") && has_value) {
+      auto value = parse_count(argv[i], argv[i + 1]);
+      if (!value) return 2;
+      ++i;
+      if (arg == "--latency")
+        options.latency_ms = *value;
+      else
+        options.workers = std::max(2u, *value);
     } else if (arg == "--svg" && has_value) {
       options.svg_file = argv[++i];
     } else {
-      std::cerr << "usage: tour [--latency MS] [--workers N] [--svg FILE]\n"
-                   "  runs every stage once and draws when its queries ran\n";
-      return std::nullopt;
+      std::cerr << "tour: unknown or incomplete option '" << arg << "'\n" << kUsage;
+      return 2;
     }
   }
   return options;
@@ -317,8 +341,9 @@ std::optional<TourOptions> parse_options(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto options = parse_options(argc, argv);
-  if (!options) return 2;
+  auto parsed = parse_options(argc, argv);
+  if (const int* status = std::get_if<int>(&parsed)) return *status;
+  const TourOptions* options = &std::get<TourOptions>(parsed);
   install_interrupt_handlers();
   Style style = detect_style();
   std::cout << style.paint("Concurrent libuv: a tour", "1") << " (each query blocks a worker for "

@@ -310,6 +310,20 @@ TEST_CASE("request smuggling shapes get 400 and the connection closes", "[http][
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("a second answer to one request is dropped with a warning naming the route",
+          "[http][integration]") {
+  auto server = start_server();
+  HttpResponse first = test_support::http_get(server.port(), "/answer-twice");
+  CHECK(first.status == 200);
+  CHECK(first.body == "{}");
+  // The connection is still usable: nothing of the second answer reached the wire.
+  CHECK(test_support::http_get(server.port(), "/hello").body == "hello\n");
+  REQUIRE(test_support::eventually([&] {
+    return server.stderr_text().find("GET /answer-twice was already answered") != std::string::npos;
+  }));
+  CHECK_THAT(server.stderr_text(), test_support::contains_text("second answer (502 too late)"));
+}
+
 TEST_CASE("a client that never finishes its headers is cut off (slowloris)",
           "[http][integration]") {
   ServerProcess server = start_server({"--header-timeout", "400"});

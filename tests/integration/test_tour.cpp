@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/json.h"
 #include "tests/support/catch.h"
@@ -35,17 +36,18 @@ std::string read_file(const std::string& path) {
 // tour starts: a process left behind when its parent exits (a worker whose stage is gone, say,
 // in a session of its own) is handed to us instead of to init, so our children after the tour
 // has been reaped are exactly what it left behind.
-TourResult run_tour(const std::string& svg_path) {
-  std::string out_path = svg_path + ".out";
+TourResult run_tour(std::vector<std::string> args, const std::string& out_path) {
   REQUIRE(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0);
   pid_t pid = fork();
   if (pid == 0) {
     setsid();
     FILE* out = std::freopen(out_path.c_str(), "w", stdout);
     if (out == nullptr) _exit(127);
-    std::string tour = test_support::bin_path("tour");
-    execl(tour.c_str(), tour.c_str(), "--latency", "100", "--svg", svg_path.c_str(),
-          static_cast<char*>(nullptr));
+    args.insert(args.begin(), test_support::bin_path("tour"));
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
     _exit(127);
   }
   TourResult result;
@@ -88,7 +90,7 @@ size_t count_of(const std::string& text, const std::string& needle) {
 TEST_CASE("the tour shows three slots for 02 and two for 03, 04 and 05", "[tour]") {
   std::string svg_path =
       test_support::temp_dir() + "/tour-test-" + std::to_string(getpid()) + ".svg";
-  TourResult tour = run_tour(svg_path);
+  TourResult tour = run_tour({"--latency", "100", "--svg", svg_path}, svg_path + ".out");
   INFO(tour.output);
   CHECK(tour.exit_code == 0);
   CHECK(tour.leftovers.empty());
@@ -111,4 +113,15 @@ TEST_CASE("the tour shows three slots for 02 and two for 03, 04 and 05", "[tour]
   CHECK(count_of(svg, "class=\"query\"") == 12);              // four stages × three queries
   CHECK(count_of(svg, "<text") == count_of(svg, "</text>"));  // every element is closed
   CHECK(svg.find("</svg>") != std::string::npos);
+}
+
+TEST_CASE("tour --help prints its usage on stdout and exits 0, a bad option exits 2", "[tour]") {
+  std::string out_path =
+      test_support::temp_dir() + "/tour-help-" + std::to_string(getpid()) + ".out";
+  TourResult help = run_tour({"--help"}, out_path);
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.rfind("usage: tour", 0) == 0);
+  TourResult bad = run_tour({"--latency", "soon"}, out_path);
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.output.empty());  // the complaint goes to stderr
 }
