@@ -6,6 +6,9 @@
 //   seq       one query at a time to one worker: the latency of a round trip
 //   inflight  N queries outstanding at all times (default 64), queued for the workers, which
 //             answer one at a time each
+//   channel   N queries outstanding, written straight into the workers' channels (no broker,
+//             no queue: what bench/node/ipc.js does with Node's fork), each worker answering
+//             its messages in order
 //   spawn     --fork-per-query, one at a time: what starting a child per query costs
 //
 // Workers run with --latency 0 --quiet, so the figure is the broker and the channel, not the
@@ -14,11 +17,15 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/ipc/broker.h"
+#include "common/ipc/channel.h"
 #include "common/uv/handle.h"
 #include "common/uv/loop.h"
 
@@ -99,6 +106,112 @@ class Driver {
   bool closing_ = false;
 };
 
+// Keeps `window` messages outstanding over the channels of `workers` broker-worker processes
+// spawned here, round-robin, until the time is up; then closes the channels (the workers exit).
+class ChannelDriver {
+ public:
+  ChannelDriver(uv_loop_t& loop, std::vector<std::string> command, unsigned workers,
+                unsigned window, Clock::duration run_for)
+      : loop_(loop), window_(window), run_for_(run_for), timer_(loop, uv_timer_init) {
+    timer_->data = this;
+    for (unsigned i = 0; i < workers; ++i) spawn(command);
+  }
+
+  void start() {
+    started_ = Clock::now();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(run_for_).count();
+    common::check(
+        uv_timer_start(
+            timer_.get(),
+            [](uv_timer_t* timer) { static_cast<ChannelDriver*>(timer->data)->time_up_ = true; },
+            static_cast<uint64_t>(ms), 0),
+        "uv_timer_start");
+    for (unsigned i = 0; i < window_; ++i) ask();
+  }
+  [[nodiscard]] uint64_t completed() const { return completed_; }
+  [[nodiscard]] uint64_t failed() const { return failed_; }
+  [[nodiscard]] double elapsed() const {
+    return std::chrono::duration<double>(finished_ - started_).count();
+  }
+
+ private:
+  struct Worker {
+    explicit Worker(uv_loop_t& loop) : channel(loop) {}
+    common::IpcChannel channel;
+    uv_process_t process{};
+  };
+
+  void spawn(std::vector<std::string> command) {
+    auto worker = std::make_unique<Worker>(loop_);
+    std::vector<std::string> env = {"NODE_CHANNEL_FD=3", "PATH=/usr/bin:/bin"};
+    auto argv = c_strings(command);
+    auto envp = c_strings(env);
+    uv_stdio_container_t stdio[4] = {};
+    for (int fd = 0; fd < 3; ++fd) {
+      stdio[fd].flags = UV_INHERIT_FD;
+      stdio[fd].data.fd = fd;
+    }
+    stdio[3].flags =
+        static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE);
+    stdio[3].data.stream = reinterpret_cast<uv_stream_t*>(worker->channel.pipe());
+    uv_process_options_t options{};
+    options.file = argv[0];
+    options.args = argv.data();
+    options.env = envp.data();
+    options.stdio = stdio;
+    options.stdio_count = 4;
+    options.exit_cb = [](uv_process_t* process, int64_t, int) {
+      uv_close(reinterpret_cast<uv_handle_t*>(process), nullptr);
+    };
+    common::check(uv_spawn(&loop_, &worker->process, &options), "uv_spawn");
+    worker->channel.start([this](common::Json& reply) { on_reply(reply); },
+                          [](std::optional<common::Error>) {});
+    workers_.push_back(std::move(worker));
+  }
+
+  static std::vector<char*> c_strings(std::vector<std::string>& strings) {
+    std::vector<char*> pointers;
+    for (auto& text : strings) pointers.push_back(text.data());
+    pointers.push_back(nullptr);
+    return pointers;
+  }
+
+  void ask() {
+    ++outstanding_;
+    uint64_t id = ++next_id_;
+    workers_[id % workers_.size()]->channel.send(R"({"id":)" + std::to_string(id) +
+                                                 R"(,"bucket":"users","query":)" +
+                                                 std::to_string(id % 100 + 1) + "}");
+  }
+
+  void on_reply(const common::Json& reply) {
+    --outstanding_;
+    ++completed_;
+    if (!reply.IsObject() || reply.HasMember("error")) ++failed_;
+    if (!time_up_) return ask();
+    if (outstanding_ == 0 && !closing_) {
+      closing_ = true;
+      finished_ = Clock::now();
+      timer_.close();
+      for (auto& worker : workers_) worker->channel.close();  // EOF: the workers exit
+    }
+  }
+
+  uv_loop_t& loop_;
+  unsigned window_;
+  Clock::duration run_for_;
+  common::Handle<uv_timer_t> timer_;
+  std::vector<std::unique_ptr<Worker>> workers_;  // their process handles live until the loop ends
+  Clock::time_point started_;
+  Clock::time_point finished_;
+  uint64_t next_id_ = 0;
+  uint64_t completed_ = 0;
+  uint64_t failed_ = 0;
+  unsigned outstanding_ = 0;
+  bool time_up_ = false;
+  bool closing_ = false;
+};
+
 int usage(std::string_view problem) {
   std::cerr << "bench_ipc: " << problem << "\n";
   return 2;
@@ -127,8 +240,9 @@ int main(int argc, char* argv[]) {
       return usage("unknown option " + std::string(arg));
     }
   }
-  if (settings.mode != "seq" && settings.mode != "inflight" && settings.mode != "spawn")
-    return usage("--mode is seq, inflight or spawn");
+  if (settings.mode != "seq" && settings.mode != "inflight" && settings.mode != "spawn" &&
+      settings.mode != "channel")
+    return usage("--mode is seq, inflight, channel or spawn");
 
   common::BrokerOptions options;
   options.latency_ms = 0;
@@ -143,11 +257,24 @@ int main(int argc, char* argv[]) {
   uint64_t completed = 0;
   uint64_t failed = 0;
   double elapsed = 0;
-  {
+  auto run_for =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(settings.seconds));
+  if (settings.mode == "channel") {
+    std::vector<std::string> command = options.worker_command;
+    if (command.empty())
+      command.push_back((std::filesystem::path(argv[0]).parent_path() / "broker-worker").string());
+    command.insert(command.end(), {"--latency", "0", "--quiet"});
+    options.workers = settings.workers;
+    window = settings.inflight;
+    ChannelDriver driver(loop.get(), command, settings.workers, window, run_for);
+    driver.start();
+    common::run_loop(loop);
+    completed = driver.completed();
+    failed = driver.failed();
+    elapsed = driver.elapsed();
+  } else {
     common::Broker broker(loop, options);
-    Driver driver(loop.get(), broker, window,
-                  std::chrono::duration_cast<Clock::duration>(
-                      std::chrono::duration<double>(settings.seconds)));
+    Driver driver(loop.get(), broker, window, run_for);
     driver.start();
     common::run_loop(loop);
     completed = driver.completed();

@@ -70,6 +70,7 @@ done <<'CASES'
 sequential, 1 worker|--mode seq
 64 in flight, 1 worker|--mode inflight --inflight 64 --workers 1
 64 in flight, 2 workers|--mode inflight --inflight 64 --workers 2
+channel, 64 in flight|--mode channel --inflight 64 --workers 1
 CASES
 
 # The floor: bare processes with the same system calls and none of the rest (bench_ipc_floor).

@@ -5,8 +5,10 @@
 // The children run tests/node/db.js (the Node worker of the same IPC contract) with
 // --latency 0 --quiet, and each query is {"id","bucket":"users","query":n} as our broker sends.
 //   seq       one query at a time to one child
-//   inflight  N queries outstanding, spread round-robin over the children (each child answers
-//             its messages in order, as broker-worker does with a pipeline)
+//   inflight  N queries outstanding, through a pool shaped like common::Broker: a FIFO queue,
+//             one query per child at a time
+//   channel   N queries outstanding, written straight into the children's channels
+//             round-robin (each child answers its messages in order): Node's fork itself
 //   spawn     a fresh fork per query, one at a time (the tutorial's toy broker)
 // Prints one JSON line like bench_ipc: {"impl":"node","mode":…,"per_second":…}.
 'use strict';
@@ -41,8 +43,8 @@ const deadline = () => timeUp;
 
 function report() {
   const seconds = (Date.now() - started) / 1000;
-  const window = settings.mode === 'inflight' ? settings.inflight : 1;
-  const workers = settings.mode === 'inflight' ? settings.workers : 1;
+  const window = settings.mode === 'seq' || settings.mode === 'spawn' ? 1 : settings.inflight;
+  const workers = settings.mode === 'seq' || settings.mode === 'spawn' ? 1 : settings.workers;
   console.log(JSON.stringify({
     impl: 'node', mode: settings.mode, inflight: window, workers, round_trips: completed, failed,
     seconds: Number(seconds.toFixed(3)), per_second: Math.round(completed / seconds),
@@ -52,6 +54,43 @@ function report() {
 function query() {
   const id = ++nextId;
   return { id, bucket: 'users', query: (id % 100) + 1 };
+}
+
+// One query per child at a time; the rest wait in a FIFO queue (the broker's shape).
+function runQueue(children, window) {
+  const idle = [...children];
+  const queue = [];
+  const dispatch = () => {
+    while (idle.length > 0 && queue.length > 0) idle.shift().send(queue.shift());
+  };
+  const ask = () => {
+    queue.push(query());
+    dispatch();
+  };
+  let outstanding = 0;
+  for (const child of children) {
+    child.on('message', (reply) => {
+      outstanding--;
+      completed++;
+      if (reply.error) failed++;
+      idle.push(child);
+      if (!deadline()) {
+        outstanding++;
+        ask();
+        return;
+      }
+      dispatch();
+      if (outstanding === 0) {
+        report();
+        for (const c of children) c.disconnect();
+      }
+    });
+  }
+  startClock();
+  for (let i = 0; i < window; i++) {
+    outstanding++;
+    ask();
+  }
 }
 
 function runPool(children, window) {
@@ -95,11 +134,13 @@ function runSpawn() {
 
 if (settings.mode === 'spawn') {
   runSpawn();
-} else if (settings.mode === 'seq' || settings.mode === 'inflight') {
-  const count = settings.mode === 'inflight' ? settings.workers : 1;
+} else if (['seq', 'inflight', 'channel'].includes(settings.mode)) {
+  const count = settings.mode === 'seq' ? 1 : settings.workers;
   const children = Array.from({ length: count }, () => fork(worker, workerArgs));
-  runPool(children, settings.mode === 'inflight' ? settings.inflight : 1);
+  const window = settings.mode === 'seq' ? 1 : settings.inflight;
+  if (settings.mode === 'inflight') runQueue(children, window);
+  else runPool(children, window);
 } else {
-  console.error('ipc.js: --mode is seq, inflight or spawn');
+  console.error('ipc.js: --mode is seq, inflight, channel or spawn');
   process.exit(2);
 }
