@@ -88,9 +88,9 @@ class Trace {
 
 // One request's answer in the making: its Response, its Trace and whether ?trace=1 was asked.
 // A cheap handle (copies share the state), so every callback of the request can hold one; the
-// state lives as long as the last callback that holds it. Answering twice is harmless: the first
-// answer wins (ok after fail, fail after fail, …), and answering a client that has gone away does
-// nothing (Response::connected()).
+// state lives as long as the last callback that holds it. The first answer wins; a second one is
+// a bug in the stage, dropped with a warning on stderr that names the route. Answering a client
+// that has gone away does nothing (Response::connected()).
 class Answer {
  public:
   explicit Answer(http::Response res);
