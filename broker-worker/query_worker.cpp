@@ -105,7 +105,7 @@ void QueryWorker::answer_request(const common::QueryRequest& request) {
     return;
   }
   log(": query started", request.bucket, *request.query);
-  block();
+  block(request.bucket);
   if (apply_hook(request, user_id)) return;
   if (request.bucket == "users") {
     const std::string* user = data_.user(*user_id);
@@ -132,7 +132,7 @@ void QueryWorker::answer_likes(const common::QueryRequest& request) {
     return;
   }
   log(": query started", request.bucket, *request.query);
-  block();
+  block(request.bucket);
   if (apply_hook(request, std::nullopt)) return;
   channel_.send(common::result_line(*request.id, data_.likes_of(*posts)));
   log(" query finished", request.bucket, *request.query);
@@ -166,9 +166,13 @@ const Hook* QueryWorker::hook_for(std::string_view bucket, std::optional<int64_t
 }
 
 // The "blocking query" of the tutorial: spin burns the CPU like db.js; sleep waits like IO.
-void QueryWorker::block() const {
-  if (options_.latency_ms == 0) return;
-  auto duration = std::chrono::milliseconds(options_.latency_ms);
+// --latency, plus what --slow adds for this bucket.
+void QueryWorker::block(std::string_view bucket) const {
+  unsigned total_ms = options_.latency_ms;
+  for (const Slowdown& slowdown : options_.slowdowns)
+    if (slowdown.bucket == bucket) total_ms += slowdown.extra_ms;
+  if (total_ms == 0) return;
+  auto duration = std::chrono::milliseconds(total_ms);
   if (!options_.spin) {
     std::this_thread::sleep_for(duration);
     return;

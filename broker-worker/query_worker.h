@@ -32,7 +32,7 @@ class QueryWorker {
   void answer_likes(const common::QueryRequest& request);
   bool apply_hook(const common::QueryRequest& request, std::optional<int64_t> user_id);
   const Hook* hook_for(std::string_view bucket, std::optional<int64_t> user_id) const;
-  void block() const;
+  void block(std::string_view bucket) const;
   void log(std::string_view event, std::string_view bucket, const rapidjson::Value& query) const;
 
   const WorkerOptions& options_;

@@ -20,10 +20,12 @@ child_process.spawn(path, args, {stdio: ['inherit', 'inherit', 'inherit', 'ipc']
   --fail BUCKET[:ID]    test hook: answer such queries with an error (code EFAIL)
   --crash BUCKET[:ID]   test hook: abort() on such a query
   --hang BUCKET[:ID]    test hook: stop answering at such a query (exits on EOF)
+  --slow BUCKET:MS      test hook: each query of BUCKET takes MS ms longer than --latency
   --dump-data           print the built-in data set as JSON and exit
   --help, --version
 The hooks may be repeated; BUCKET is users, posts, comments or likes, ID restricts to one user id
-(a likes query is about posts, so only hooks without an ID apply to it).
+(a likes query is about posts, so only hooks without an ID apply to it). --slow adds up when a
+bucket is named twice, and applies before --fail, --crash or --hang of the same query.
 )";
 
 int usage_error(const std::string& message) {
@@ -39,14 +41,16 @@ std::optional<unsigned> parse_up_to(std::string_view text, unsigned max) {
   return value;
 }
 
+bool is_bucket(std::string_view name) {
+  return name == "users" || name == "posts" || name == "comments" || name == "likes";
+}
+
 std::optional<Hook> parse_hook(Hook::Action action, std::string_view spec) {
   Hook hook;
   hook.action = action;
   auto colon = spec.find(':');
   hook.bucket = spec.substr(0, colon);
-  if (hook.bucket != "users" && hook.bucket != "posts" && hook.bucket != "comments" &&
-      hook.bucket != "likes")
-    return std::nullopt;
+  if (!is_bucket(hook.bucket)) return std::nullopt;
   if (colon == std::string_view::npos) return hook;
   std::string_view id = spec.substr(colon + 1);
   int64_t value = 0;
@@ -54,6 +58,15 @@ std::optional<Hook> parse_hook(Hook::Action action, std::string_view spec) {
   if (ec != std::errc() || end != id.data() + id.size()) return std::nullopt;
   hook.user_id = value;
   return hook;
+}
+
+// BUCKET:MS, MS from 0 to an hour.
+std::optional<Slowdown> parse_slowdown(std::string_view spec) {
+  auto colon = spec.find(':');
+  if (colon == std::string_view::npos || !is_bucket(spec.substr(0, colon))) return std::nullopt;
+  auto ms = parse_up_to(spec.substr(colon + 1), 3600000);
+  if (!ms) return std::nullopt;
+  return Slowdown{std::string(spec.substr(0, colon)), *ms};
 }
 
 }  // namespace
@@ -103,6 +116,13 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, const char* cons
         return usage_error(std::string(arg) +
                            " wants BUCKET or BUCKET:ID (users, posts, comments, likes)");
       options.hooks.push_back(*hook);
+    } else if (arg == "--slow") {
+      auto text = value();
+      auto slowdown = text ? parse_slowdown(*text) : std::nullopt;
+      if (!slowdown)
+        return usage_error(
+            "--slow wants BUCKET:MS (users, posts, comments, likes; MS from 0 to 3600000)");
+      options.slowdowns.push_back(*slowdown);
     } else {
       return usage_error("unexpected argument '" + std::string(arg) + "'");
     }

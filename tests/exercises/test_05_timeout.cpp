@@ -1,5 +1,7 @@
 // Check for exercises/05-timeout: ?timeout=MS races /promise/:userId against a timer: 504 when
-// the timer wins, the answer when the queries win, late results ignored.
+// the timer wins, the answer when the queries win, late results ignored, and no timer left
+// running once a request has been answered (seen as a prompt exit on SIGTERM).
+#include <csignal>
 #include <thread>
 
 #include "tests/exercises/exercise_support.h"
@@ -22,6 +24,30 @@ TEST_CASE("05-timeout: the answer races a timer", "[ex:05-timeout]") {
          "the 504 does not wait for the queries (it came after " + ms(late.wall_ms) + ")");
     need(server.stop() == 0,
          "the server stops cleanly (exit 0) while a timed-out request's queries still run");
+  });
+  run_check([] {
+    // A stage stops on SIGTERM once nothing is pending. A timer that still runs after its
+    // request has been answered is pending: the process would wait the whole ?timeout= out.
+    const int timeout_ms = 100 * kLatencyMs;  // 20 s: never reached by the answers below
+    const auto grace = std::chrono::milliseconds(3000);
+    auto server = start_stage("05-promises");
+    for (int user : {1, 3})
+      need(get(server.port(), "/promise/" + std::to_string(user) +
+                                  "?timeout=" + std::to_string(timeout_ms))
+                   .status() == 200,
+           "?timeout=" + std::to_string(timeout_ms) + " gives the usual answer");
+    auto stopping = std::chrono::steady_clock::now();
+    int code = server.stop(SIGTERM, grace);
+    double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                            stopping)
+                      .count();
+    need(code == 0 && took < 2000,
+         "a request that has been answered keeps no timer running: after two quick answers with "
+         "?timeout=" +
+             std::to_string(timeout_ms) + ", SIGTERM stops the server at once (" +
+             (code == -1 ? "it was still running " + ms(took) + " later and had to be killed"
+                         : "exit " + std::to_string(code) + " after " + ms(took)) +
+             ")");
   });
   run_check([] {
     auto server = start_stage("05-promises");

@@ -276,6 +276,15 @@ TEST_CASE("broker-worker explains a missing or wrong channel and refuses advance
   Ran bad_flag = run({bin_path("broker-worker"), "--crash", "planets:3"});
   REQUIRE(bad_flag.exit_code == 2);
   REQUIRE(bad_flag.err.find("--crash wants BUCKET") != std::string::npos);
+  for (const char* spec : {"posts", "posts:soon", "planets:300", "posts:-1"}) {
+    Ran bad_slow = run({bin_path("broker-worker"), "--slow", spec});
+    CAPTURE(spec, bad_slow.err);
+    REQUIRE(bad_slow.exit_code == 2);
+    REQUIRE(bad_slow.err.find("--slow wants BUCKET:MS") != std::string::npos);
+  }
+  Ran help = run({bin_path("broker-worker"), "--help"});
+  REQUIRE(help.exit_code == 0);
+  REQUIRE(help.out.find("--slow BUCKET:MS") != std::string::npos);
 }
 
 TEST_CASE("broker-worker --data: bad files are clear errors, good ones are served",

@@ -217,6 +217,26 @@ TEST_CASE("a worker that reports a failure passes its code through", "[broker]")
   REQUIRE(loop.close() == 0);
 }
 
+TEST_CASE("broker-worker --slow BUCKET:MS slows that bucket only, so a test picks the order",
+          "[broker]") {
+  common::Loop loop;
+  {
+    // Two workers, so posts and comments run at once: the slowed posts end last.
+    common::Broker broker(loop, options_for(2, 0, {"--slow", "posts:300"}));
+    std::deque<Outcome> outcomes;
+    Outcome& posts = ask(broker, outcomes, "posts", R"({"poster":1})");
+    Outcome& comments = ask(broker, outcomes, "comments", R"({"commenter":1})");
+    REQUIRE(run_until(loop, [&] { return all_done(outcomes); }));
+    REQUIRE_FALSE(posts.error);
+    REQUIRE_FALSE(comments.error);
+    CHECK(posts.timing.duration_ms() >= 300);
+    CHECK(comments.timing.duration_ms() < 250);
+    CHECK(comments.timing.finished < posts.timing.finished);
+    close_broker(loop, broker);
+  }
+  REQUIRE(loop.close() == 0);
+}
+
 TEST_CASE("a worker that sends something other than a reply fails its query at once (502)",
           "[broker]") {
   struct Case {
