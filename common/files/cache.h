@@ -49,7 +49,6 @@ class FileCache {
 
   [[nodiscard]] size_t entries() const noexcept { return index_.size(); }
   [[nodiscard]] size_t bytes() const noexcept { return bytes_; }
-  [[nodiscard]] const Limits& limits() const noexcept { return limits_; }
 
  private:
   using Entry = std::pair<std::string, CachedFile>;

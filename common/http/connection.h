@@ -70,16 +70,15 @@ class Connection final : public ResponseSink {
   // Reading and parsing (connection.cpp)
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  void handle_read(ssize_t nread, std::string_view data);
   void handle_bytes(std::string_view data);
   void parse_buffered();
   bool can_parse() const;
   bool room_for_more() const;
   bool write_queue_full() const;
   void handle_eof();
-  void finish_input();
   void start_reading();
   void stop_reading();
+  std::shared_ptr<ResponseState> enqueue(Request request);
   void dispatch(Request request);
   void route(const std::shared_ptr<ResponseState>& state);
   void handler_failed(const std::shared_ptr<ResponseState>& state, const char* what);
@@ -100,7 +99,6 @@ class Connection final : public ResponseSink {
   static void on_closed(uv_handle_t* handle);
   void detach_responses();
   void update_timer(bool restart = false);
-  void arm(Wait want, bool restart);
   static void on_timeout(uv_timer_t* timer);
 
   // File bodies (connection_file.cpp)

@@ -1,5 +1,6 @@
 // http/connection_write.cpp: the writing half of a Connection — answers leave in request order,
 // big ones with back-pressure — plus closing and the per-connection timer.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -54,19 +55,11 @@ void Connection::finish_head() {
 // After the pipeline changed: close, or take in more requests, as the situation asks.
 void Connection::after_flush() {
   if (state_ != State::open) return;
-  const bool nothing_left = pipeline_.empty() && unparsed_.empty();
-  if (nothing_left && (core_->stopping || peer_done_ || !can_parse())) {
-    close_after_writes();
-    return;
-  }
-  if (!parsing_ && room_for_more() && can_parse()) {
-    if (!unparsed_.empty()) parse_buffered();
-    if (state_ == State::open && room_for_more() && can_parse()) start_reading();
-  }
-  if (state_ == State::open && pipeline_.empty() && unparsed_.empty() && peer_done_) {
-    close_after_writes();
-    return;
-  }
+  if (!parsing_ && room_for_more() && can_parse() && !unparsed_.empty()) parse_buffered();
+  if (state_ != State::open) return;
+  if (pipeline_.empty() && unparsed_.empty() && (core_->stopping || peer_done_ || !can_parse()))
+    return close_after_writes();
+  if (!parsing_ && room_for_more() && can_parse()) start_reading();
   update_timer();
 }
 
@@ -89,11 +82,9 @@ bool Connection::closing(const ResponseState& state) const {
 }
 
 void Connection::on_drain_wanted(ResponseState& state) {
-  for (const auto& queued : pipeline_) {
-    if (queued.get() != &state) continue;
-    notify_drain(queued, false);  // else on_write or the promotion to the front calls it
-    return;
-  }
+  auto same = [&](const auto& queued) { return queued.get() == &state; };
+  auto queued = std::find_if(pipeline_.begin(), pipeline_.end(), same);
+  if (queued != pipeline_.end()) notify_drain(*queued, false);  // now, or once it can produce
 }
 
 // Calls state.drain if it is set and the answer may produce again; `now` only from on_write.
@@ -214,9 +205,10 @@ void Connection::detach_responses() {
   }
 }
 
+// Sets the one timer for what the connection waits for now (a new wait starts a new clock).
 void Connection::update_timer(bool restart) {
   Wait want = Wait::none;
-  if (state_ == State::closed) return;
+  if (state_ == State::closed || open_handles_ < 2) return;
   if (state_ == State::lingering) {
     want = Wait::linger;
   } else if (writes_pending_ > 0) {
@@ -236,11 +228,7 @@ void Connection::update_timer(bool restart) {
     requests_at_arm_ = requests_seen_;
     restart = restart || want != Wait::write;
   }
-  arm(want, restart);
-}
-
-void Connection::arm(Wait want, bool restart) {
-  if ((want == wait_ && !restart) || open_handles_ < 2) return;
+  if (want == wait_ && !restart) return;
   wait_ = want;
   const Config& config = core_->config;
   std::chrono::milliseconds delay = want == Wait::headers  ? config.header_timeout

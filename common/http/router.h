@@ -19,8 +19,7 @@ namespace common::http {
 
 struct Route {
   std::string method;                 // upper case: "GET"
-  std::string pattern;                // as registered: "/sync/:userId"
-  std::vector<std::string> segments;  // "sync", ":userId"
+  std::vector<std::string> segments;  // "/sync/:userId" gives "sync", ":userId"
   Handler handler;
 };
 
@@ -31,7 +30,12 @@ struct RouteMatch {
   std::unordered_map<std::string, std::string> params;  // decoded, when found
   std::string allow;                                    // "GET, HEAD" for method_not_allowed
   std::string message;  // for every outcome but found: the text of the JSON error
-  [[nodiscard]] int status() const noexcept;  // 200, 404, 405 or 400
+  [[nodiscard]] int status() const noexcept {
+    return outcome == Outcome::found                ? 200
+           : outcome == Outcome::bad_param          ? 400
+           : outcome == Outcome::method_not_allowed ? 405
+                                                    : 404;
+  }
 };
 
 class Router {
@@ -40,10 +44,8 @@ class Router {
   // `:` name.
   void add(std::string_view method, std::string_view pattern, Handler handler);
   [[nodiscard]] RouteMatch match(std::string_view method, std::string_view path) const;
-  [[nodiscard]] bool empty() const noexcept { return routes_.empty(); }
 
  private:
-  [[nodiscard]] bool path_matches(const Route& route, std::string_view path) const;
   std::vector<Route> routes_;
 };
 
