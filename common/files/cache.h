@@ -52,7 +52,6 @@ class FileCache {
 
  private:
   using Entry = std::pair<std::string, CachedFile>;
-  void evict_until(size_t entries, size_t bytes);
 
   Limits limits_;
   std::list<Entry> lru_;  // most recently used first

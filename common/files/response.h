@@ -5,14 +5,11 @@
 // gets 304; a satisfiable single Range gets 206 with Content-Range, an unsatisfiable one 416;
 // otherwise 200. Every answer carries ETag and Last-Modified; 200 and 206 say
 // "Accept-Ranges: bytes". Then send_planned_body sends a body held in memory, and
-// stream_file_body sends one from an open file without reading it into memory: the connection
-// hands it to the kernel with sendfile(2) (Response::send_file).
+// stream_file_body one from an open file with sendfile(2) (Response::send_file).
 //
-// Ranges (RFC 9110 §14) are single byte ranges: "bytes=0-99" (the first 100 bytes),
-// "bytes=100-" (from byte 100 on), "bytes=-100" (the last 100). A range past the end is trimmed;
-// one starting past the end is unsatisfiable (416). A header we do not understand — another
-// unit, bad syntax, several ranges — is ignored and the whole file sent (200), which the RFC
-// allows and which is what a client copes with best.
+// A Range (RFC 9110 §14) is "bytes=0-99", "bytes=100-" (to the end) or "bytes=-100" (the last
+// 100), trimmed to the file. A header we do not understand (another unit, bad syntax, several
+// ranges) is ignored and the whole file sent, which the RFC allows and clients cope with best.
 #pragma once
 
 #include <uv.h>

@@ -7,7 +7,7 @@
 // connection is the ResponseSink of every answer it holds, and detaches them all when it closes,
 // so handlers that finish late find connected() == false. A file part of an answer
 // (Response::send_file) is sent with sendfile(2) once the bytes before it have left
-// (connection_file.cpp).
+// (connection_write.cpp).
 //
 //  open ──(answer says close / error / EOF / server stopping)──▶ closing (flush writes)
 //       ──uv_shutdown──▶ lingering (drain unread input, bounded) ──▶ closed ──▶ delete
@@ -101,7 +101,7 @@ class Connection final : public ResponseSink {
   void update_timer(bool restart = false);
   static void on_timeout(uv_timer_t* timer);
 
-  // File bodies (connection_file.cpp)
+  // File bodies (connection_write.cpp)
   bool pump_file(ResponseState& head);
   bool write_file_piece(ResponseState& head);
   bool fail_file(ResponseState& head, int status);

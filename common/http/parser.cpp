@@ -43,7 +43,6 @@ const llhttp_settings_t& RequestParser::settings() {
     llhttp_settings_init(&s);
     s.on_message_begin = event<&RequestParser::on_message_begin>;
     s.on_url = data<&RequestParser::on_url>;
-    s.on_url_complete = event<&RequestParser::on_url_complete>;
     s.on_header_field = data<&RequestParser::on_header_field>;
     s.on_header_value = data<&RequestParser::on_header_value>;
     s.on_header_value_complete = event<&RequestParser::on_header_value_complete>;
@@ -125,11 +124,6 @@ int RequestParser::on_url(std::string_view chunk) {
   return 0;
 }
 
-int RequestParser::on_url_complete() {
-  split_target(request_.target, request_.path, request_.query);
-  return 0;
-}
-
 // Names and values count toward max_header_bytes, so a flood of them is refused (431).
 int RequestParser::count_header_bytes(size_t length) {
   header_bytes_ += length;
@@ -161,6 +155,7 @@ int RequestParser::on_header_value_complete() {
 
 int RequestParser::on_headers_complete() {
   in_headers_ = false;
+  split_target(request_.target, request_.path, request_.query);
   request_.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(&parser_)));
   request_.http_major = llhttp_get_http_major(&parser_);
   request_.http_minor = llhttp_get_http_minor(&parser_);

@@ -66,7 +66,6 @@ class RequestParser {
   int count_header_bytes(size_t length);
   int on_message_begin();
   int on_url(std::string_view chunk);
-  int on_url_complete();
   int on_header_field(std::string_view chunk);
   int on_header_value(std::string_view chunk);
   int on_header_value_complete();

@@ -18,10 +18,6 @@ void append_header(std::string& out, std::string_view name, std::string_view val
 
 }  // namespace
 
-bool Response::answered() const noexcept {
-  return state_->phase != ResponseState::Phase::waiting;
-}
-
 void Response::set_header(std::string name, std::string value) {
   if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
       iequals(name, "Date"))
@@ -56,7 +52,7 @@ void Response::begin(int status, std::string_view content_type, std::optional<ui
     append_header(out, "Content-Type", content_type);
   if (s.declared_length) append_header(out, "Content-Length", std::to_string(*s.declared_length));
   if (s.chunked) append_header(out, "Transfer-Encoding", "chunked");
-  append_header(out, "Date", http_date());
+  append_header(out, "Date", format_http_date(std::time(nullptr)));
   if (!s.keep_alive) append_header(out, "Connection", "close");
   if (s.keep_alive && http10) append_header(out, "Connection", "keep-alive");
   out.append("\r\n");
@@ -181,10 +177,6 @@ std::string_view reason_phrase(int status) noexcept {
   for (const auto& [code, phrase] : kPhrases)
     if (code == status) return phrase;
   return "Unknown";
-}
-
-std::string http_date() {
-  return format_http_date(std::time(nullptr));
 }
 
 }  // namespace common::http

@@ -1,11 +1,8 @@
 // http/router.h: Express-style routes — "/sync/:userId" — matched against the raw request path.
 //
-// The rules follow Express 4/5 with default settings (docs/http.md §8): a `:param`
-// is one non-empty segment (anything but '/'), literals compare case-insensitively, one trailing
-// slash is accepted, the query never takes part. Matching runs on the still-encoded path and
-// each param is then decoded with decodeURIComponent (so "a%2Fb" is one param "a/b"); a bad
-// escape is a 400. Unlike Express, a path that exists under another method gives 405 + Allow
-// (docs/http.md §8). HEAD falls back to the GET route.
+// The rules are Express 4/5's with default settings, plus 405 + Allow (docs/http.md §8). Matching
+// runs on the still-encoded path and each param is decoded afterwards (decodeURIComponent), so
+// "a%2Fb" is one param "a/b"; a bad escape is a 400. HEAD falls back to the GET route.
 #pragma once
 
 #include <string>

@@ -11,7 +11,7 @@
 namespace common::http {
 namespace {
 
-// One graceful stop; the handles' data points to it.
+// One graceful stop; the data of its handles points to it.
 struct Stop {
   Server& server;
   std::function<void()> on_stopping;
@@ -20,9 +20,6 @@ struct Stop {
   Handle<uv_signal_t> sigterm;
   Handle<uv_timer_t> grace_timer;
   bool signalled = false;
-
-  void watch(uv_signal_t* handle, int signum);
-  void begin(int signum);
 };
 
 void on_grace_over(uv_timer_t* timer) {
@@ -35,25 +32,15 @@ void on_signal(uv_signal_t* handle, int signum) {
   if (stop == nullptr) return;  // closing
   guard(*handle->loop, [&] {
     if (std::exchange(stop->signalled, true)) return stop->server.close_connections();
-    stop->begin(signum);
-  });
-}
-
-void Stop::watch(uv_signal_t* handle, int signum) {
-  handle->data = this;
-  check(uv_signal_start(handle, on_signal, signum), "uv_signal_start");
-}
-
-void Stop::begin(int signum) {
-  std::fprintf(stderr, "%s: finishing the requests in flight, then exiting\n", strsignal(signum));
-  grace_timer->data = this;
-  auto grace_ms = static_cast<uint64_t>(grace.count());
-  check(uv_timer_start(grace_timer.get(), on_grace_over, grace_ms, 0), "uv_timer_start");
-  server.close([this] {
-    grace_timer.close();
-    sigint.close();  // signal handles keep the loop alive
-    sigterm.close();
-    if (on_stopping) on_stopping();
+    std::fprintf(stderr, "%s: finishing the requests in flight, then exiting\n", strsignal(signum));
+    auto grace_ms = static_cast<uint64_t>(stop->grace.count());
+    check(uv_timer_start(stop->grace_timer.get(), on_grace_over, grace_ms, 0), "uv_timer_start");
+    stop->server.close([stop] {
+      stop->grace_timer.close();
+      stop->sigint.close();  // signal handles keep the loop alive
+      stop->sigterm.close();
+      if (stop->on_stopping) stop->on_stopping();
+    });
   });
 }
 
@@ -61,7 +48,6 @@ void Stop::begin(int signum) {
 
 int serve_until_signal(Loop& loop, Server& server, std::string_view announcement,
                        std::function<void()> on_stopping, std::chrono::milliseconds grace) {
-  // Process-wide, once: a write to a client that has gone must fail with EPIPE, not kill us.
   std::signal(SIGPIPE, SIG_IGN);
   Stop stop{server,
             std::move(on_stopping),
@@ -69,8 +55,9 @@ int serve_until_signal(Loop& loop, Server& server, std::string_view announcement
             {loop, uv_signal_init},
             {loop, uv_signal_init},
             {loop, uv_timer_init}};
-  stop.watch(stop.sigint.get(), SIGINT);
-  stop.watch(stop.sigterm.get(), SIGTERM);
+  stop.sigint->data = stop.sigterm->data = stop.grace_timer->data = &stop;
+  check(uv_signal_start(stop.sigint.get(), on_signal, SIGINT), "uv_signal_start SIGINT");
+  check(uv_signal_start(stop.sigterm.get(), on_signal, SIGTERM), "uv_signal_start SIGTERM");
   server.announce(announcement);
   try {
     run_loop(loop);
