@@ -9,10 +9,8 @@
 //   return common::http::serve_until_signal(loop, server, "listening on");
 //   // (a program that runs the loop some other way must ignore SIGPIPE itself, as that does)
 //
-// Keep-alive, pipelining (answers in request order), HEAD, Date, Connection: close, HTTP/1.0,
-// the limits and timeouts of Config, back-pressure and safe late answers are all handled here
-// (see connection.h for how). Unknown paths give 404 {"error":"Cannot GET /nope"}, known
-// paths with another method 405 with Allow, a bad %-escape in a param 400.
+// Keep-alive, pipelining, HEAD, HTTP/1.0, the limits and timeouts of Config, back-pressure and
+// safe late answers are handled here as docs/http.md says (connection.h shows how).
 #pragma once
 
 #include <uv.h>
