@@ -43,14 +43,9 @@ void submit(uv_loop_t& loop, std::function<void(const uv_fs_t&)> finish, Start s
   });
 }
 
-FileStat to_file_stat(const uv_stat_t& st) {
-  FileStat stat;
-  stat.size = st.st_size;
-  stat.mtime_sec = st.st_mtim.tv_sec;
-  stat.mtime_nsec = st.st_mtim.tv_nsec;
-  stat.regular = (st.st_mode & S_IFMT) == S_IFREG;
-  stat.directory = (st.st_mode & S_IFMT) == S_IFDIR;
-  return stat;
+// For calls whose result is a descriptor or a status (open, close).
+std::function<void(const uv_fs_t&)> with_result(std::function<void(int)> done) {
+  return [done = std::move(done)](const uv_fs_t& req) { done(static_cast<int>(req.result)); };
 }
 
 }  // namespace
@@ -66,17 +61,16 @@ void realpath(uv_loop_t& loop, const std::string& path,
 }
 
 void open(uv_loop_t& loop, const std::string& path, int flags, std::function<void(int)> done) {
-  auto finish = [done = std::move(done)](const uv_fs_t& req) {
-    done(static_cast<int>(req.result));
-  };
-  submit(loop, std::move(finish),
+  submit(loop, with_result(std::move(done)),
          [&](uv_fs_t* req) { return uv_fs_open(&loop, req, path.c_str(), flags, 0, on_done); });
 }
 
 void fstat(uv_loop_t& loop, uv_file fd, std::function<void(int, const FileStat&)> done) {
   auto finish = [done = std::move(done)](const uv_fs_t& req) {
     if (req.result < 0) return done(static_cast<int>(req.result), FileStat{});
-    done(0, to_file_stat(req.statbuf));
+    const uv_stat_t& st = req.statbuf;
+    const uint64_t type = st.st_mode & S_IFMT;
+    done(0, {st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, type == S_IFREG, type == S_IFDIR});
   };
   submit(loop, std::move(finish),
          [&](uv_fs_t* req) { return uv_fs_fstat(&loop, req, fd, on_done); });
@@ -91,10 +85,7 @@ void read(uv_loop_t& loop, uv_file fd, char* buffer, size_t length, int64_t offs
 }
 
 void close(uv_loop_t& loop, uv_file fd, std::function<void(int)> done) {
-  auto finish = [done = std::move(done)](const uv_fs_t& req) {
-    done(static_cast<int>(req.result));
-  };
-  submit(loop, std::move(finish),
+  submit(loop, with_result(std::move(done)),
          [&](uv_fs_t* req) { return uv_fs_close(&loop, req, fd, on_done); });
 }
 

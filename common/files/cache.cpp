@@ -18,7 +18,8 @@ void FileCache::store(const std::string& key, CachedFile file) {
   erase(key);
   const size_t size = file.body.size();
   if (!fits(size) || size > limits_.max_total_bytes || limits_.max_entries == 0) return;
-  evict_until(limits_.max_entries - 1, limits_.max_total_bytes - size);
+  while (index_.size() >= limits_.max_entries || bytes_ + size > limits_.max_total_bytes)
+    erase(lru_.back().first);  // the least recently used
   lru_.emplace_front(key, std::move(file));
   index_.emplace(key, lru_.begin());
   bytes_ += size;
@@ -30,10 +31,6 @@ void FileCache::erase(const std::string& key) {
   bytes_ -= found->second->second.body.size();
   lru_.erase(found->second);
   index_.erase(found);
-}
-
-void FileCache::evict_until(size_t entries, size_t bytes) {
-  while (!lru_.empty() && (index_.size() > entries || bytes_ > bytes)) erase(lru_.back().first);
 }
 
 }  // namespace common

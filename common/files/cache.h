@@ -49,11 +49,9 @@ class FileCache {
 
   [[nodiscard]] size_t entries() const noexcept { return index_.size(); }
   [[nodiscard]] size_t bytes() const noexcept { return bytes_; }
-  [[nodiscard]] const Limits& limits() const noexcept { return limits_; }
 
  private:
   using Entry = std::pair<std::string, CachedFile>;
-  void evict_until(size_t entries, size_t bytes);
 
   Limits limits_;
   std::list<Entry> lru_;  // most recently used first

@@ -33,13 +33,11 @@ constexpr MimeType kTypes[] = {
 }  // namespace
 
 std::string_view content_type_for(std::string_view path) noexcept {
-  size_t dot = path.rfind('.');
-  size_t slash = path.rfind('/');
-  if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash))
-    return "application/octet-stream";
-  std::string_view extension = path.substr(dot + 1);
+  std::string_view name = path.substr(path.rfind('/') + 1);  // npos + 1 == 0: the whole path
+  size_t dot = name.rfind('.');
   for (const MimeType& known : kTypes)
-    if (iequals(known.extension, extension)) return known.type;
+    if (dot != std::string_view::npos && iequals(known.extension, name.substr(dot + 1)))
+      return known.type;
   return "application/octet-stream";
 }
 

@@ -24,9 +24,6 @@ struct RequestedPath {
 // ("http://host:8080/a") is accepted and its path used.
 [[nodiscard]] RequestedPath parse_request_path(std::string_view path);
 
-// "http://host:8080/a/b" → "/a/b", "HTTP://host" → "/"; an origin-form path is returned as is.
-[[nodiscard]] std::string_view strip_absolute_uri(std::string_view path) noexcept;
-
 // True if `path` is `root` or lies inside it; both absolute and free of "..", "." and symlinks
 // (as realpath(3) returns them).
 [[nodiscard]] bool path_within(std::string_view root, std::string_view path) noexcept;

@@ -11,21 +11,15 @@
 namespace common {
 namespace {
 
-// One read in progress, shared by the callbacks of its steps (common/files/async_fs.h): the last
-// one to finish frees it. The callbacks of async_fs always run later, so read_file never answers
-// from inside itself.
+// One read in progress, shared by the callbacks of its steps: the last one to finish frees it.
 struct FileRead {
   uv_loop_t* loop = nullptr;
   std::size_t max_bytes = 0;
   ReadFileCallback done;
   uv_file fd = -1;
-  std::string data;  // read so far: the first `filled` bytes
+  std::string data{};  // read so far: the first `filled` bytes
   std::size_t filled = 0;
 
-  FileRead(const FileRead&) = delete;
-  FileRead& operator=(const FileRead&) = delete;
-  FileRead(uv_loop_t* l, std::size_t max, ReadFileCallback callback)
-      : loop(l), max_bytes(max), done(std::move(callback)) {}
   // Only reached with an open descriptor if a step threw: do not leak it.
   ~FileRead() {
     if (fd >= 0) fs::close(*loop, fd);
@@ -77,7 +71,7 @@ void stat_file(const Reading& r) {
 
 void read_file(uv_loop_t* loop, std::size_t max_bytes, const std::string& path,
                ReadFileCallback done) {
-  auto r = std::make_shared<FileRead>(loop, max_bytes, std::move(done));
+  Reading r(new FileRead{.loop = loop, .max_bytes = max_bytes, .done = std::move(done)});
   fs::open(*loop, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, [r](int fd) {
     if (fd < 0) return r->done(uv_failure(fd, "open"), std::string());  // nothing to close
     r->fd = fd;

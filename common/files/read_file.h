@@ -1,18 +1,16 @@
-// files/read_file.h: Node's fs.readFile for libuv, plus what serving one file by name needs (its
-// Content-Type comes from common/files/mime.h).
+// files/read_file.h: Node's fs.readFile for libuv, plus what serving one file by name needs.
 //
 //   common::read_file(&loop, 8 << 20, "files/a.txt",
 //                     [](std::optional<Error> error, std::string text) { ... });
 //   auto read = common::nfbind(common::read_file, &loop, max_bytes);  // → Promise<std::string>
 //
-// open → fstat → read… → close, each step a call of common/files/async_fs.h on libuv's thread pool;
-// the callback runs later from the loop (never inside read_file), once the file is closed. The
-// file is opened with O_NOFOLLOW, so a symbolic link is refused (ELOOP) instead of followed out
-// of the served directory, and O_NONBLOCK, so a FIFO cannot park a thread-pool thread waiting
-// for a writer; only regular files are read. Errors carry libuv's code name (ENOENT, EACCES,
-// ELOOP, …), ENOTREG for anything that is not a regular file and EFBIG for a file larger than
-// max_bytes; the message names the failed step ("open: ENOENT (no such file or directory)"),
-// never the path, so it can be shown to a client.
+// open → fstat → read… → close, each step a call of files/async_fs.h; the callback runs later
+// from the loop, once the file is closed. The file is opened with O_NOFOLLOW, so a symbolic link is
+// refused (ELOOP) instead of followed out of the served directory, and O_NONBLOCK, so a FIFO cannot
+// park a thread-pool thread waiting for a writer; only regular files are read. Errors carry libuv's
+// code name (ENOENT, EACCES, ELOOP, …), ENOTREG for anything that is not a regular file and EFBIG
+// for a file larger than max_bytes; the message names the failed step ("open: ENOENT (no such file
+// or directory)"), never the path, so it can be shown to a client.
 #pragma once
 
 #include <uv.h>

@@ -5,21 +5,36 @@
 // gets 304; a satisfiable single Range gets 206 with Content-Range, an unsatisfiable one 416;
 // otherwise 200. Every answer carries ETag and Last-Modified; 200 and 206 say
 // "Accept-Ranges: bytes". Then send_planned_body sends a body held in memory, and
-// stream_file_body sends one from an open file without reading it into memory: the connection
-// hands it to the kernel with sendfile(2) (Response::send_file).
+// stream_file_body one from an open file with sendfile(2) (Response::send_file).
+//
+// A Range (RFC 9110 §14) is "bytes=0-99", "bytes=100-" (to the end) or "bytes=-100" (the last
+// 100), trimmed to the file. A header we do not understand (another unit, bad syntax, several
+// ranges) is ignored and the whole file sent, which the RFC allows and clients cope with best.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 
-#include "common/files/range.h"
 #include "common/http/conditional.h"
 #include "common/http/response.h"
 
 namespace common::http {
+
+struct ByteRange {
+  enum class Kind { whole, partial, unsatisfiable };
+  Kind kind = Kind::whole;
+  uint64_t first = 0;   // for partial: first byte
+  uint64_t length = 0;  // for partial: number of bytes (≥ 1)
+};
+
+// `header` is the Range value ("" when absent); `size` the file's size.
+[[nodiscard]] ByteRange parse_range(std::string_view header, uint64_t size) noexcept;
+// "bytes 0-99/1000" for a partial range, "bytes */1000" for an unsatisfiable one.
+[[nodiscard]] std::string content_range(const ByteRange& range, uint64_t size);
 
 struct FileMeta {
   uint64_t size = 0;

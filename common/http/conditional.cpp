@@ -11,12 +11,6 @@ namespace {
 // changes it), which keeps day and month names English.
 constexpr const char* kImfFixdate = "%a, %d %b %Y %H:%M:%S GMT";
 
-std::string_view trim(std::string_view text) noexcept {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 std::string_view opaque_tag(std::string_view tag) noexcept {
   return tag.starts_with("W/") ? tag.substr(2) : tag;
 }

@@ -14,17 +14,14 @@ struct Config {
   // A request's header block must be complete this long after its first byte (or, for the first
   // request, after the connection opened): the slowloris bound.
   std::chrono::milliseconds header_timeout{10'000};
-  // A keep-alive connection with nothing to do, a request body not complete this long after
-  // its head, or a socket whose queued answer makes no progress for this long (a client that
-  // never reads): closed.
+  // Closes a keep-alive connection with nothing to do, a request body not complete this long
+  // after its head, and a queued answer that makes no progress (a client that never reads).
   std::chrono::milliseconds idle_timeout{60'000};
-  // After answering and half-closing, how long unread bytes from the client are drained before
-  // the socket is closed (closing with unread bytes would reset the connection and could destroy
-  // the answer we just sent, e.g. a 400 or 413).
+  // After the last answer and the half-close, unread input is drained this long before closing:
+  // closing with unread bytes would reset the connection and could destroy that answer.
   std::chrono::milliseconds linger_timeout{2'000};
-  // A response should pause while more than this many bytes wait in the socket's write queue
-  // (or, for a pipelined answer not yet at the front, in its own buffer), and the connection
-  // takes in no new request meanwhile.
+  // Above this many bytes queued on the socket (or, for a pipelined answer not at the front, in
+  // its own buffer) a response should pause, and the connection takes in no new request.
   size_t write_high_water = size_t{256} * 1024;
   // Requests parsed but not yet answered on one connection; beyond it reading stops.
   size_t max_pipelined = 16;

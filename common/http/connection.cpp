@@ -67,19 +67,12 @@ void Connection::on_alloc(uv_handle_t*, size_t suggested, uv_buf_t* buf) {
 void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   std::unique_ptr<char[]> owned(buf->base);  // from on_alloc (or null): freed on return
   auto* self = static_cast<Connection*>(stream->data);
-  std::string_view data(buf->base, nread > 0 ? static_cast<size_t>(nread) : 0);
-  guard(*self->core_->loop, [&] { self->handle_read(nread, data); });
-}
-
-void Connection::handle_read(ssize_t nread, std::string_view data) {
-  if (nread > 0) {
-    handle_bytes(data);
-  } else if (nread == UV_EOF) {
-    handle_eof();
-  } else if (nread < 0) {
-    close_now();  // ECONNRESET and friends: nobody is left to answer
-  }
-  // nread == 0: nothing this time (EAGAIN), not an end.
+  guard(*self->core_->loop, [&] {
+    if (nread > 0) return self->handle_bytes({buf->base, static_cast<size_t>(nread)});
+    if (nread == UV_EOF) return self->handle_eof();
+    if (nread < 0) self->close_now();  // ECONNRESET and friends: nobody is left to answer
+    // nread == 0: nothing this time (EAGAIN), not an end.
+  });
 }
 
 void Connection::handle_bytes(std::string_view data) {
@@ -132,35 +125,35 @@ void Connection::parse_buffered() {
   }
 }
 
+// At the client's end of input a request begun but not complete gets a 400 (after the answers
+// before it, as Node gives) instead of a silent close. Bytes held back in unparsed_ come first:
+// while there are any, reading is stopped, so the end is only seen after them.
 void Connection::handle_eof() {
   peer_done_ = true;
   stop_reading();
-  if (state_ == State::lingering || state_ == State::closing) {
-    if (state_ == State::lingering) close_now();
-    return;
+  if (state_ == State::lingering) return close_now();
+  if (state_ != State::open) return;
+  if (unparsed_.empty() && !parser_.error()) {
+    parser_.finish();
+    if (parser_.error()) fail_request(*parser_.error());
   }
-  finish_input();
   after_flush();  // closes now if nothing is left to answer
 }
 
-// At the client's end of input: a request begun but not complete gets a 400 (after the answers
-// before it, as Node gives) instead of a silent close. Bytes held back in unparsed_ are parsed
-// first: while there are any, reading is stopped, so the end is only seen after them.
-void Connection::finish_input() {
-  if (!peer_done_ || !unparsed_.empty() || parser_.error() || state_ != State::open) return;
-  parser_.finish();
-  if (parser_.error()) fail_request(*parser_.error());
-}
-
-void Connection::dispatch(Request request) {
-  ++requests_seen_;
+// A new answer at the back of the pipeline, for `request`.
+std::shared_ptr<ResponseState> Connection::enqueue(Request request) {
   auto state = std::make_shared<ResponseState>();
   state->request = std::move(request);
   state->sink = this;
   state->loop = core_->loop;
   state->keep_alive = state->request.keep_alive;
   pipeline_.push_back(state);
-  route(state);
+  return state;
+}
+
+void Connection::dispatch(Request request) {
+  ++requests_seen_;
+  route(enqueue(std::move(request)));
 }
 
 void Connection::route(const std::shared_ptr<ResponseState>& state) {
@@ -198,13 +191,10 @@ void Connection::fail_request(const ParseError& error) {
   linger_ = true;  // the rest of what the client sends will not be read
   if (core_->config.access_log)
     std::fprintf(stderr, "http: refused a request: %d %s\n", error.status, error.message.c_str());
-  auto state = std::make_shared<ResponseState>();
-  state->request.arrived = std::chrono::steady_clock::now();
-  state->sink = this;
-  state->loop = core_->loop;
-  state->keep_alive = false;  // the byte stream can no longer be trusted
-  pipeline_.push_back(state);
-  Response(state).error(error.status, error.message);
+  Request request;
+  request.arrived = std::chrono::steady_clock::now();
+  request.keep_alive = false;  // the byte stream can no longer be trusted
+  Response(enqueue(std::move(request))).error(error.status, error.message);
 }
 
 void Connection::shut_down() {

@@ -7,7 +7,7 @@
 // connection is the ResponseSink of every answer it holds, and detaches them all when it closes,
 // so handlers that finish late find connected() == false. A file part of an answer
 // (Response::send_file) is sent with sendfile(2) once the bytes before it have left
-// (connection_file.cpp).
+// (connection_write.cpp).
 //
 //  open ──(answer says close / error / EOF / server stopping)──▶ closing (flush writes)
 //       ──uv_shutdown──▶ lingering (drain unread input, bounded) ──▶ closed ──▶ delete
@@ -70,16 +70,15 @@ class Connection final : public ResponseSink {
   // Reading and parsing (connection.cpp)
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  void handle_read(ssize_t nread, std::string_view data);
   void handle_bytes(std::string_view data);
   void parse_buffered();
   bool can_parse() const;
   bool room_for_more() const;
   bool write_queue_full() const;
   void handle_eof();
-  void finish_input();
   void start_reading();
   void stop_reading();
+  std::shared_ptr<ResponseState> enqueue(Request request);
   void dispatch(Request request);
   void route(const std::shared_ptr<ResponseState>& state);
   void handler_failed(const std::shared_ptr<ResponseState>& state, const char* what);
@@ -100,10 +99,9 @@ class Connection final : public ResponseSink {
   static void on_closed(uv_handle_t* handle);
   void detach_responses();
   void update_timer(bool restart = false);
-  void arm(Wait want, bool restart);
   static void on_timeout(uv_timer_t* timer);
 
-  // File bodies (connection_file.cpp)
+  // File bodies (connection_write.cpp)
   bool pump_file(ResponseState& head);
   bool write_file_piece(ResponseState& head);
   bool fail_file(ResponseState& head, int status);

@@ -1,5 +1,10 @@
 // http/connection_write.cpp: the writing half of a Connection — answers leave in request order,
-// big ones with back-pressure — plus closing and the per-connection timer.
+// big ones with back-pressure, file bodies with sendfile(2) — plus closing and the timer.
+#include <sys/sendfile.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 
@@ -9,6 +14,9 @@
 
 namespace common::http {
 namespace {
+
+constexpr uint64_t kBurst = uint64_t{1024} * 1024;  // file bytes sent per turn of the loop, at most
+constexpr uint64_t kPiece = uint64_t{16} * 1024;    // the part of a file queued as a plain write
 
 // One queued write; the bytes must live until libuv calls on_write.
 struct WriteReq {
@@ -44,29 +52,18 @@ void Connection::finish_head() {
   pipeline_.pop_front();
   done->sink = nullptr;
   log_access(*done);
-  if (!done->keep_alive || done->short_body) {
-    close_after_writes();
-    return;
-  }
+  if (!done->keep_alive || done->short_body) return close_after_writes();
   if (!pipeline_.empty()) notify_drain(pipeline_.front(), false);  // it may produce now
 }
 
 // After the pipeline changed: close, or take in more requests, as the situation asks.
 void Connection::after_flush() {
   if (state_ != State::open) return;
-  const bool nothing_left = pipeline_.empty() && unparsed_.empty();
-  if (nothing_left && (core_->stopping || peer_done_ || !can_parse())) {
-    close_after_writes();
-    return;
-  }
-  if (!parsing_ && room_for_more() && can_parse()) {
-    if (!unparsed_.empty()) parse_buffered();
-    if (state_ == State::open && room_for_more() && can_parse()) start_reading();
-  }
-  if (state_ == State::open && pipeline_.empty() && unparsed_.empty() && peer_done_) {
-    close_after_writes();
-    return;
-  }
+  if (!parsing_ && room_for_more() && can_parse() && !unparsed_.empty()) parse_buffered();
+  if (state_ != State::open) return;
+  if (pipeline_.empty() && unparsed_.empty() && (core_->stopping || peer_done_ || !can_parse()))
+    return close_after_writes();
+  if (!parsing_ && room_for_more() && can_parse()) start_reading();
   update_timer();
 }
 
@@ -89,21 +86,15 @@ bool Connection::closing(const ResponseState& state) const {
 }
 
 void Connection::on_drain_wanted(ResponseState& state) {
-  for (const auto& queued : pipeline_) {
-    if (queued.get() != &state) continue;
-    notify_drain(queued, false);  // else on_write or the promotion to the front calls it
-    return;
-  }
+  auto same = [&](const auto& queued) { return queued.get() == &state; };
+  auto queued = std::find_if(pipeline_.begin(), pipeline_.end(), same);
+  if (queued != pipeline_.end()) notify_drain(*queued, false);  // now, or once it can produce
 }
 
 // Calls state.drain if it is set and the answer may produce again; `now` only from on_write.
 void Connection::notify_drain(const std::shared_ptr<ResponseState>& state, bool now) {
   if (!state->drain || (state->sink != nullptr && congested(*state))) return;
-  if (now) {
-    std::function<void()> resume = std::exchange(state->drain, nullptr);
-    resume();
-    return;
-  }
+  if (now) return std::exchange(state->drain, nullptr)();
   set_immediate(*core_->loop, [state] {
     if (std::function<void()> resume = std::exchange(state->drain, nullptr)) resume();
   });
@@ -205,18 +196,17 @@ void Connection::on_closed(uv_handle_t* handle) {
 // Every answer still held learns that its connection is gone; a waiting producer is woken on
 // the next turn, where it meets connected() == false.
 void Connection::detach_responses() {
-  std::deque<std::shared_ptr<ResponseState>> gone;
-  gone.swap(pipeline_);
-  for (const auto& state : gone) {
+  for (const auto& state : std::exchange(pipeline_, {})) {
     state->sink = nullptr;
     if (state->file) finish_file(*state, UV_ECANCELED);  // the caller closes its file
     notify_drain(state, false);
   }
 }
 
+// Sets the one timer for what the connection waits for now (a new wait starts a new clock).
 void Connection::update_timer(bool restart) {
   Wait want = Wait::none;
-  if (state_ == State::closed) return;
+  if (state_ == State::closed || open_handles_ < 2) return;
   if (state_ == State::lingering) {
     want = Wait::linger;
   } else if (writes_pending_ > 0) {
@@ -236,11 +226,7 @@ void Connection::update_timer(bool restart) {
     requests_at_arm_ = requests_seen_;
     restart = restart || want != Wait::write;
   }
-  arm(want, restart);
-}
-
-void Connection::arm(Wait want, bool restart) {
-  if ((want == wait_ && !restart) || open_handles_ < 2) return;
+  if (want == wait_ && !restart) return;
   wait_ = want;
   const Config& config = core_->config;
   std::chrono::milliseconds delay = want == Wait::headers  ? config.header_timeout
@@ -258,6 +244,85 @@ void Connection::on_timeout(uv_timer_t* timer) {
     std::fprintf(stderr, "http: closing a connection that made no progress (%s)\n",
                  self->wait_ == Wait::headers ? "header timeout" : "timeout");
   guard(*self->core_->loop, [&] { self->close_now(); });
+}
+
+// File bodies (Response::send_file).
+//
+// sendfile(2) copies from the page cache to the socket inside the kernel. We call it from the
+// loop thread on the non-blocking socket: it moves what the socket buffer can take and returns
+// at once (reading a regular file never waits long, unlike a slow client). When the socket is
+// full (EAGAIN) we need to learn when it has room again; libuv tells a stream's owner that only
+// through a write's callback, so we queue the next small piece of the file as an ordinary
+// uv_write, and its on_write brings us back to sendfile. The same queued write ends a burst of
+// kBurst bytes, so one big download cannot hold the loop while other clients wait.
+
+// Returns true once the head's file part is finished (sent or failed), false while it waits.
+bool Connection::pump_file(ResponseState& head) {
+  if (writes_pending_ > 0) return false;  // the bytes before ours go first; on_write resumes
+  FileBody& file = *head.file;
+  uv_os_fd_t socket = -1;
+  if (int rc = uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &socket); rc < 0)
+    return fail_file(head, rc);
+  uint64_t sent = 0;
+  while (file.remaining > 0 && sent < kBurst && !file.use_reads) {
+    auto offset = static_cast<off_t>(file.offset);
+    ssize_t n = ::sendfile(socket, file.fd, &offset, std::min(file.remaining, kBurst - sent));
+    if (n > 0) {
+      file.offset += static_cast<uint64_t>(n);
+      file.remaining -= static_cast<uint64_t>(n);
+      sent += static_cast<uint64_t>(n);
+    } else if (n == 0) {
+      return fail_file(head, UV_EOF);  // the file shrank under us
+    } else if (errno == EAGAIN) {
+      break;  // the socket is full
+    } else if ((errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP) && sent == 0) {
+      file.use_reads = true;  // sendfile(2) cannot do this file; copying still works
+    } else if (errno != EINTR) {
+      return fail_file(head, uv_translate_sys_error(errno));
+    }
+  }
+  if (file.remaining == 0) {
+    finish_file(head, 0);
+    return true;
+  }
+  return write_file_piece(head);
+}
+
+// Queues the next piece of the file as a normal write, whose callback resumes pump_file.
+bool Connection::write_file_piece(ResponseState& head) {
+  FileBody& file = *head.file;
+  std::string piece(std::min(file.remaining, kPiece), '\0');
+  ssize_t n = -1;
+  do {
+    n = ::pread(file.fd, piece.data(), piece.size(), static_cast<off_t>(file.offset));
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return fail_file(head, n == 0 ? UV_EOF : uv_translate_sys_error(errno));
+  piece.resize(static_cast<size_t>(n));
+  file.offset += static_cast<uint64_t>(n);
+  file.remaining -= static_cast<uint64_t>(n);
+  const bool last = file.remaining == 0;
+  write(std::move(piece));
+  if (state_ != State::open) return false;  // the write failed: `head` may be gone
+  if (!last) return false;
+  finish_file(head, 0);
+  return true;
+}
+
+// The body cannot be completed: the client must not wait for bytes that will never come.
+bool Connection::fail_file(ResponseState& head, int status) {
+  if (status != UV_EPIPE && status != UV_ECONNRESET)  // a client leaving is no news
+    std::fprintf(stderr, "http: sending a file for %s failed: %s\n", head.request.target.c_str(),
+                 uv_strerror(status));
+  finish_file(head, status);
+  close_now();
+  return false;
+}
+
+// Hands `done` its status on the next turn of the loop (never from inside send_file).
+void Connection::finish_file(ResponseState& state, int status) {
+  std::function<void(int)> done = std::move(state.file->done);
+  state.file.reset();
+  if (done) set_immediate(*core_->loop, [done = std::move(done), status] { done(status); });
 }
 
 }  // namespace common::http

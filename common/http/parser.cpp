@@ -2,20 +2,16 @@
 
 #include <utility>
 
-#include "common/http/url.h"
+#include "common/http/request.h"
 
 namespace common::http {
 namespace {
 
-std::string_view view(const char* at, size_t length) {
-  return {at, length};
-}
-
 // No exception may unwind through llhttp's C frames: one (out of memory) fails the request.
-template <typename Body>
-int shielded(llhttp_t* parser, Body&& body) noexcept {
+template <typename Call>
+int shielded(llhttp_t* parser, Call call) noexcept {
   try {
-    return std::forward<Body>(body)();
+    return call();
   } catch (...) {
     llhttp_set_error_reason(parser, "internal error while parsing");
     return -1;
@@ -29,36 +25,30 @@ constexpr size_t kFramingAllowance = size_t{64} * 1024;
 
 }  // namespace
 
+template <int (RequestParser::*Event)()>
+int RequestParser::event(llhttp_t* parser) noexcept {
+  return shielded(parser, [&] { return (static_cast<RequestParser*>(parser->data)->*Event)(); });
+}
+
+template <int (RequestParser::*Data)(std::string_view)>
+int RequestParser::data(llhttp_t* parser, const char* at, size_t length) noexcept {
+  auto* self = static_cast<RequestParser*>(parser->data);
+  return shielded(parser, [&] { return (self->*Data)(std::string_view(at, length)); });
+}
+
 // Built once, fields assigned by name: llhttp's struct layout changes between versions.
 const llhttp_settings_t& RequestParser::settings() {
   static const llhttp_settings_t built = [] {
     llhttp_settings_t s;
     llhttp_settings_init(&s);
-    s.on_message_begin = [](llhttp_t* p) {
-      return shielded(p, [&] { return self(p).on_message_begin(); });
-    };
-    s.on_url = [](llhttp_t* p, const char* at, size_t n) {
-      return shielded(p, [&] { return self(p).on_url(view(at, n)); });
-    };
-    s.on_url_complete = [](llhttp_t* p) {
-      return shielded(p, [&] { return self(p).on_url_complete(); });
-    };
-    s.on_header_field = [](llhttp_t* p, const char* at, size_t n) {
-      return shielded(p, [&] { return self(p).on_header_field(view(at, n)); });
-    };
-    s.on_header_value = [](llhttp_t* p, const char* at, size_t n) {
-      return shielded(p, [&] { return self(p).on_header_value(view(at, n)); });
-    };
-    s.on_header_value_complete = [](llhttp_t* p) {
-      return shielded(p, [&] { return self(p).on_header_value_complete(); });
-    };
-    s.on_headers_complete = [](llhttp_t* p) {
-      return shielded(p, [&] { return self(p).on_headers_complete(); });
-    };
-    s.on_body = [](llhttp_t* p, const char*, size_t n) { return self(p).on_body(n); };
-    s.on_message_complete = [](llhttp_t* p) {
-      return shielded(p, [&] { return self(p).on_message_complete(); });
-    };
+    s.on_message_begin = event<&RequestParser::on_message_begin>;
+    s.on_url = data<&RequestParser::on_url>;
+    s.on_header_field = data<&RequestParser::on_header_field>;
+    s.on_header_value = data<&RequestParser::on_header_value>;
+    s.on_header_value_complete = event<&RequestParser::on_header_value_complete>;
+    s.on_headers_complete = event<&RequestParser::on_headers_complete>;
+    s.on_body = data<&RequestParser::on_body>;
+    s.on_message_complete = event<&RequestParser::on_message_complete>;
     return s;
   }();
   return built;
@@ -134,41 +124,38 @@ int RequestParser::on_url(std::string_view chunk) {
   return 0;
 }
 
-int RequestParser::on_url_complete() {
-  split_target(request_.target, request_.path, request_.query);
+// Names and values count toward max_header_bytes, so a flood of them is refused (431).
+int RequestParser::count_header_bytes(size_t length) {
+  header_bytes_ += length;
+  if (header_bytes_ > limits_.max_header_bytes) return fail(431, "Request Header Fields Too Large");
   return 0;
 }
 
 int RequestParser::on_header_field(std::string_view chunk) {
-  header_bytes_ += chunk.size();
-  if (header_bytes_ > limits_.max_header_bytes) return fail(431, "Request Header Fields Too Large");
   field_.append(chunk);
-  return 0;
+  return count_header_bytes(chunk.size());
 }
 
 int RequestParser::on_header_value(std::string_view chunk) {
-  header_bytes_ += chunk.size();
-  if (header_bytes_ > limits_.max_header_bytes) return fail(431, "Request Header Fields Too Large");
   value_.append(chunk);
-  return 0;
+  return count_header_bytes(chunk.size());
 }
 
 int RequestParser::on_header_value_complete() {
-  header_bytes_ += 4;  // ": " and CRLF, so many empty headers still count
-  if (header_bytes_ > limits_.max_header_bytes) return fail(431, "Request Header Fields Too Large");
+  // ": " and CRLF count too, so many empty headers still add up.
+  if (count_header_bytes(4) < 0) return -1;
   // llhttp 8 lets "Host : x" through; RFC 9112 §5.1 says such a request must be refused (a
   // proxy in front might read the header differently: a smuggling vector).
   if (field_.find_first_of(" \t") != std::string::npos)
     return fail(400, "Bad Request: whitespace in a header name");
-  while (!value_.empty() && (value_.back() == ' ' || value_.back() == '\t')) value_.pop_back();
-  request_.headers.emplace_back(std::move(field_), std::move(value_));
-  field_.clear();
+  request_.headers.emplace_back(std::exchange(field_, {}), trim(value_));
   value_.clear();
   return 0;
 }
 
 int RequestParser::on_headers_complete() {
   in_headers_ = false;
+  split_target(request_.target, request_.path, request_.query);
   request_.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(&parser_)));
   request_.http_major = llhttp_get_http_major(&parser_);
   request_.http_minor = llhttp_get_http_minor(&parser_);
@@ -178,8 +165,8 @@ int RequestParser::on_headers_complete() {
   return 0;
 }
 
-int RequestParser::on_body(size_t length) {
-  body_bytes_ += length;  // read and discarded: no route of ours takes a body
+int RequestParser::on_body(std::string_view chunk) {
+  body_bytes_ += chunk.size();  // read and discarded: no route of ours takes a body
   if (body_bytes_ > limits_.max_body_bytes) return fail(413, "Payload Too Large");
   return 0;
 }

@@ -1,8 +1,12 @@
-// http/request.h: one parsed HTTP request, as handlers see it (Express's `req`).
+// http/request.h: one parsed HTTP request, as handlers see it (Express's `req`), and
+// percent-decoding in the two flavours Express uses.
 //
 // Everything is copied out of the read buffer, so a Request stays valid for as long as the
 // handler keeps its Response (which owns the Request). `path` and `query` are the raw,
 // still percent-encoded parts of the target; `params` are filled in by the router, decoded.
+// Route params go through decodeURIComponent: every %XX must be valid hex and the result valid
+// UTF-8, otherwise Express answers 400 ("Failed to decode param"). Query strings are decoded
+// leniently like Node's querystring: '+' is a space and a broken escape is kept as it is.
 #pragma once
 
 #include <chrono>
@@ -37,5 +41,14 @@ struct Request {
 
 // ASCII case-insensitive equality (header names, route literals).
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+// Without the spaces and tabs at either end (HTTP's optional whitespace).
+[[nodiscard]] std::string_view trim(std::string_view text) noexcept;
+
+// decodeURIComponent: nullopt on a malformed escape or invalid UTF-8.
+[[nodiscard]] std::optional<std::string> decode_uri_component(std::string_view text);
+// application/x-www-form-urlencoded component: never fails.
+[[nodiscard]] std::string decode_query_component(std::string_view text);
+// Splits "a/b?c" into path "a/b" and query "c" (no '?'); the fragment, if any, is dropped.
+void split_target(std::string_view target, std::string& path, std::string& query);
 
 }  // namespace common::http

@@ -12,35 +12,11 @@
 namespace common::http {
 namespace {
 
-bool has_header(const Headers& headers, std::string_view name) {
-  for (const auto& header : headers)
-    if (iequals(header.first, name)) return true;
-  return false;
-}
-
-void append_number(std::string& out, uint64_t value, int base = 10) {
-  char digits[24];
-  auto result = std::to_chars(digits, digits + sizeof digits, value, base);
-  out.append(digits, result.ptr);
-}
-
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ").append(value).append("\r\n");
 }
 
-bool status_has_body(int status) {
-  return status >= 200 && status != 204 && status != 304;
-}
-
-bool is_http10(const Request& request) {
-  return request.http_major < 1 || (request.http_major == 1 && request.http_minor == 0);
-}
-
 }  // namespace
-
-bool Response::answered() const noexcept {
-  return state_->phase != ResponseState::Phase::waiting;
-}
 
 void Response::set_header(std::string name, std::string value) {
   if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") ||
@@ -56,8 +32,9 @@ void Response::set_header(std::string name, std::string value) {
 // Writes the status line and headers into state.out and fixes how the body is framed.
 void Response::begin(int status, std::string_view content_type, std::optional<uint64_t> length) {
   ResponseState& s = *state_;
-  const bool http10 = is_http10(s.request);
-  const bool body_allowed = status_has_body(status);
+  const bool http10 =
+      s.request.http_major < 1 || (s.request.http_major == 1 && s.request.http_minor == 0);
+  const bool body_allowed = status >= 200 && status != 204 && status != 304;
   s.status = status;
   s.head_only = s.request.method == "HEAD" || !body_allowed;
   if (s.sink->closing(s)) s.keep_alive = false;
@@ -67,19 +44,15 @@ void Response::begin(int status, std::string_view content_type, std::optional<ui
     if (http10) s.keep_alive = false;  // the body ends when the connection does
   }
   std::string& out = s.out;
-  out.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  append_number(out, static_cast<uint64_t>(status));
-  out.append(" ").append(reason_phrase(status)).append("\r\n");
+  out.append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(std::to_string(status)).append(" ");
+  out.append(reason_phrase(status)).append("\r\n");
   for (const auto& [name, value] : s.headers) append_header(out, name, value);
-  if (!content_type.empty() && !has_header(s.headers, "Content-Type"))
+  auto is_content_type = [](const auto& header) { return iequals(header.first, "Content-Type"); };
+  if (!content_type.empty() && std::none_of(s.headers.begin(), s.headers.end(), is_content_type))
     append_header(out, "Content-Type", content_type);
-  if (s.declared_length) {
-    out.append("Content-Length: ");
-    append_number(out, *s.declared_length);
-    out.append("\r\n");
-  }
+  if (s.declared_length) append_header(out, "Content-Length", std::to_string(*s.declared_length));
   if (s.chunked) append_header(out, "Transfer-Encoding", "chunked");
-  append_header(out, "Date", http_date());
+  append_header(out, "Date", format_http_date(std::time(nullptr)));
   if (!s.keep_alive) append_header(out, "Connection", "close");
   if (s.keep_alive && http10) append_header(out, "Connection", "keep-alive");
   out.append("\r\n");
@@ -122,7 +95,8 @@ void Response::write(std::string_view chunk) {
     return;
   if (s.declared_length) chunk = chunk.substr(0, *s.declared_length - s.body_bytes);
   if (s.chunked) {
-    append_number(s.out, chunk.size(), 16);
+    char size[20];
+    s.out.append(size, std::to_chars(size, size + sizeof size, chunk.size(), 16).ptr);
     s.out.append("\r\n").append(chunk).append("\r\n");
   } else {
     s.out.append(chunk);
@@ -182,40 +156,27 @@ bool Response::send_file(uv_file fd, uint64_t offset, uint64_t length,
 
 std::string_view reason_phrase(int status) noexcept {
   static constexpr std::pair<int, std::string_view> kPhrases[] = {
-      {100, "Continue"},
       {200, "OK"},
       {201, "Created"},
-      {202, "Accepted"},
       {204, "No Content"},
       {206, "Partial Content"},
       {301, "Moved Permanently"},
-      {302, "Found"},
       {304, "Not Modified"},
       {400, "Bad Request"},
-      {401, "Unauthorized"},
       {403, "Forbidden"},
       {404, "Not Found"},
       {405, "Method Not Allowed"},
-      {408, "Request Timeout"},
-      {411, "Length Required"},
       {413, "Payload Too Large"},
       {414, "URI Too Long"},
       {416, "Range Not Satisfiable"},
-      {418, "I'm a Teapot"},
-      {429, "Too Many Requests"},
       {431, "Request Header Fields Too Large"},
       {500, "Internal Server Error"},
-      {501, "Not Implemented"},
       {502, "Bad Gateway"},
       {503, "Service Unavailable"},
       {504, "Gateway Timeout"}};
   for (const auto& [code, phrase] : kPhrases)
     if (code == status) return phrase;
   return "Unknown";
-}
-
-std::string http_date() {
-  return format_http_date(std::time(nullptr));
 }
 
 }  // namespace common::http

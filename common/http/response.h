@@ -80,7 +80,9 @@ class Response {
 
   [[nodiscard]] const Request& request() const noexcept { return state_->request; }
   [[nodiscard]] bool connected() const noexcept { return state_->sink != nullptr; }
-  [[nodiscard]] bool answered() const noexcept;
+  [[nodiscard]] bool answered() const noexcept {
+    return state_->phase != ResponseState::Phase::waiting;
+  }
 
   // Adds a header to the answer. Content-Length, Transfer-Encoding and Date are managed here and
   // ignored; "Connection: close" closes the connection after this answer.
@@ -118,7 +120,5 @@ using Handler = std::function<void(const Request&, Response)>;
 
 // "OK", "Not Found", …; "Unknown" for codes we never send.
 [[nodiscard]] std::string_view reason_phrase(int status) noexcept;
-// The current time as an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT").
-[[nodiscard]] std::string http_date();
 
 }  // namespace common::http

@@ -1,84 +1,57 @@
 #include "common/http/router.h"
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
 
-#include "common/http/url.h"
+#include "common/http/request.h"
 
 namespace common::http {
 namespace {
 
-// Walks the segments of a path: "/a/b/" gives "a", "b" (one trailing slash dropped), "/" none.
-class Segments {
- public:
-  explicit Segments(std::string_view path) {
-    if (path.empty() || path.front() != '/') {
-      valid_ = false;
-      return;
-    }
-    rest_ = path.substr(1);
-    if (!rest_.empty() && rest_.back() == '/') rest_.remove_suffix(1);
-    more_ = !rest_.empty() || path.size() > 1;  // "//" leaves one empty segment
+// "/a/b/" gives "a", "b" (one trailing slash is dropped), "/" none and "//" one empty segment;
+// a path that does not start with '/' gives nullopt.
+std::optional<std::vector<std::string_view>> split_path(std::string_view path) {
+  if (!path.starts_with('/')) return std::nullopt;
+  std::vector<std::string_view> segments;
+  if (path.size() == 1) return segments;
+  path.remove_prefix(1);
+  if (path.ends_with('/')) path.remove_suffix(1);
+  for (size_t at = 0;;) {
+    size_t slash = path.find('/', at);
+    segments.push_back(path.substr(at, slash - at));
+    if (slash == std::string_view::npos) return segments;
+    at = slash + 1;
   }
-  [[nodiscard]] bool valid() const { return valid_; }
-  bool next(std::string_view& segment) {
-    if (!more_) return false;
-    size_t slash = rest_.find('/');
-    segment = rest_.substr(0, slash);
-    more_ = slash != std::string_view::npos;
-    rest_ = more_ ? rest_.substr(slash + 1) : std::string_view();
-    return true;
-  }
-
- private:
-  std::string_view rest_;
-  bool valid_ = true;
-  bool more_ = false;
-};
-
-std::string upper(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; });
-  return result;
 }
 
 bool is_param(std::string_view segment) {
   return segment.size() > 1 && segment.front() == ':';
 }
 
-void add_allowed(std::string& allow, std::string_view method) {
-  for (std::string_view rest = allow; !rest.empty();) {  // "GET, HEAD, POST": skip duplicates
-    size_t comma = rest.find(", ");
-    if (rest.substr(0, comma) == method) return;
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
-  }
-  if (!allow.empty()) allow += ", ";
-  allow += method;
+bool segments_match(const Route& route, const std::vector<std::string_view>& path) {
+  auto same = [](const std::string& expected, std::string_view segment) {
+    return is_param(expected) ? !segment.empty() : iequals(segment, expected);
+  };
+  return std::equal(route.segments.begin(), route.segments.end(), path.begin(), path.end(), same);
+}
+
+// Appends `method` to a list like "GET, HEAD" unless it is there already.
+void add_allowed(std::string& allow, const std::string& method) {
+  if ((", " + allow + ", ").find(", " + method + ", ") != std::string::npos) return;
+  allow += allow.empty() ? method : ", " + method;
 }
 
 }  // namespace
 
-int RouteMatch::status() const noexcept {
-  switch (outcome) {
-    case Outcome::found:
-      return 200;
-    case Outcome::method_not_allowed:
-      return 405;
-    case Outcome::bad_param:
-      return 400;
-    case Outcome::not_found:
-      break;
-  }
-  return 404;
-}
-
 void Router::add(std::string_view method, std::string_view pattern, Handler handler) {
-  Segments walk(pattern);
-  if (!walk.valid())
+  std::optional<std::vector<std::string_view>> segments = split_path(pattern);
+  if (!segments)
     throw std::invalid_argument("route pattern must start with '/': " + std::string(pattern));
-  Route route{upper(method), std::string(pattern), {}, std::move(handler)};
-  for (std::string_view segment; walk.next(segment);) {
+  Route route{std::string(method), {}, std::move(handler)};
+  std::transform(route.method.begin(), route.method.end(), route.method.begin(),
+                 [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; });
+  for (std::string_view segment : *segments) {
     if (segment == ":")
       throw std::invalid_argument("route param without a name: " + std::string(pattern));
     route.segments.emplace_back(segment);
@@ -86,53 +59,36 @@ void Router::add(std::string_view method, std::string_view pattern, Handler hand
   routes_.push_back(std::move(route));
 }
 
-bool Router::path_matches(const Route& route, std::string_view path) const {
-  Segments walk(path);
-  if (!walk.valid()) return false;
-  std::string_view segment;
-  for (const std::string& expected : route.segments) {
-    if (!walk.next(segment)) return false;
-    bool ok = is_param(expected) ? !segment.empty() : iequals(segment, expected);
-    if (!ok) return false;
-  }
-  return !walk.next(segment);
-}
-
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
   RouteMatch result;
-  const Route* found = nullptr;
+  result.message = "Cannot " + std::string(method) + " " + std::string(path);
+  std::optional<std::vector<std::string_view>> segments = split_path(path);
+  if (!segments) return result;
   for (const Route& route : routes_) {
-    if (!path_matches(route, path)) continue;
+    if (!segments_match(route, *segments)) continue;
     bool same = route.method == method || (method == "HEAD" && route.method == "GET");
-    if (same && (found == nullptr || route.method == method)) found = &route;
+    if (same && (result.route == nullptr || route.method == method)) result.route = &route;
     add_allowed(result.allow, route.method);
     if (route.method == "GET") add_allowed(result.allow, "HEAD");
   }
-  if (found == nullptr) {
-    result.outcome = result.allow.empty() ? RouteMatch::Outcome::not_found
-                                          : RouteMatch::Outcome::method_not_allowed;
-    result.message = "Cannot " + std::string(method) + " " + std::string(path);
-    if (result.outcome == RouteMatch::Outcome::not_found) result.allow.clear();
+  if (result.route == nullptr) {
+    if (!result.allow.empty()) result.outcome = RouteMatch::Outcome::method_not_allowed;
     return result;
   }
-  // Decode after matching, so an encoded '/' stays inside its segment.
-  Segments walk(path);
-  std::string_view segment;
-  for (const std::string& expected : found->segments) {
-    walk.next(segment);
+  result.allow.clear();
+  // Decoded after matching, so an encoded '/' stays inside its segment.
+  for (size_t i = 0; i < segments->size(); ++i) {
+    const std::string& expected = result.route->segments[i];
     if (!is_param(expected)) continue;
-    std::optional<std::string> decoded = decode_uri_component(segment);
+    std::optional<std::string> decoded = decode_uri_component((*segments)[i]);
     if (!decoded) {
-      result.outcome = RouteMatch::Outcome::bad_param;
-      result.message = "Failed to decode param '" + std::string(segment) + "'";
-      result.params.clear();
-      return result;
+      std::string message = "Failed to decode param '" + std::string((*segments)[i]) + "'";
+      return RouteMatch{RouteMatch::Outcome::bad_param, nullptr, {}, {}, std::move(message)};
     }
     result.params.insert_or_assign(expected.substr(1), std::move(*decoded));
   }
   result.outcome = RouteMatch::Outcome::found;
-  result.route = found;
-  result.allow.clear();
+  result.message.clear();
   return result;
 }
 

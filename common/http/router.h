@@ -1,11 +1,8 @@
 // http/router.h: Express-style routes — "/sync/:userId" — matched against the raw request path.
 //
-// The rules follow Express 4/5 with default settings (docs/http.md §8): a `:param`
-// is one non-empty segment (anything but '/'), literals compare case-insensitively, one trailing
-// slash is accepted, the query never takes part. Matching runs on the still-encoded path and
-// each param is then decoded with decodeURIComponent (so "a%2Fb" is one param "a/b"); a bad
-// escape is a 400. Unlike Express, a path that exists under another method gives 405 + Allow
-// (docs/http.md §8). HEAD falls back to the GET route.
+// The rules are Express 4/5's with default settings, plus 405 + Allow (docs/http.md §8). Matching
+// runs on the still-encoded path and each param is decoded afterwards (decodeURIComponent), so
+// "a%2Fb" is one param "a/b"; a bad escape is a 400. HEAD falls back to the GET route.
 #pragma once
 
 #include <string>
@@ -19,8 +16,7 @@ namespace common::http {
 
 struct Route {
   std::string method;                 // upper case: "GET"
-  std::string pattern;                // as registered: "/sync/:userId"
-  std::vector<std::string> segments;  // "sync", ":userId"
+  std::vector<std::string> segments;  // "/sync/:userId" gives "sync", ":userId"
   Handler handler;
 };
 
@@ -31,7 +27,12 @@ struct RouteMatch {
   std::unordered_map<std::string, std::string> params;  // decoded, when found
   std::string allow;                                    // "GET, HEAD" for method_not_allowed
   std::string message;  // for every outcome but found: the text of the JSON error
-  [[nodiscard]] int status() const noexcept;  // 200, 404, 405 or 400
+  [[nodiscard]] int status() const noexcept {
+    return outcome == Outcome::found                ? 200
+           : outcome == Outcome::bad_param          ? 400
+           : outcome == Outcome::method_not_allowed ? 405
+                                                    : 404;
+  }
 };
 
 class Router {
@@ -40,10 +41,8 @@ class Router {
   // `:` name.
   void add(std::string_view method, std::string_view pattern, Handler handler);
   [[nodiscard]] RouteMatch match(std::string_view method, std::string_view path) const;
-  [[nodiscard]] bool empty() const noexcept { return routes_.empty(); }
 
  private:
-  [[nodiscard]] bool path_matches(const Route& route, std::string_view path) const;
   std::vector<Route> routes_;
 };
 

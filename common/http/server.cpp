@@ -42,10 +42,6 @@ Server::~Server() {
   close_connections();
 }
 
-void Server::get(std::string_view pattern, Handler handler) {
-  route("GET", pattern, std::move(handler));
-}
-
 void Server::route(std::string_view method, std::string_view pattern, Handler handler) {
   core_->router.add(method, pattern, std::move(handler));
 }
@@ -77,13 +73,10 @@ void Server::on_connection(uv_stream_t* listener, int status) {
   guard(*self->core_->loop, [&] { Connection::accept(self->core_, listener); });
 }
 
-std::string Server::url() const {
-  bool ipv6 = host_.find(':') != std::string::npos;
-  return "http://" + (ipv6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_) + "/";
-}
-
 void Server::announce(std::string_view prefix) const {
-  std::printf("%.*s %s\n", static_cast<int>(prefix.size()), prefix.data(), url().c_str());
+  std::string host = host_.find(':') == std::string::npos ? host_ : "[" + host_ + "]";  // IPv6
+  std::printf("%.*s http://%s:%d/\n", static_cast<int>(prefix.size()), prefix.data(), host.c_str(),
+              port_);
   std::fflush(stdout);
 }
 
@@ -98,26 +91,22 @@ void Server::close(std::function<void()> done) {
     return;
   }
   // shut_down may close a connection, which leaves the set only in its close callback.
-  for (Connection* connection :
-       std::vector<Connection*>(core_->connections.begin(), core_->connections.end()))
+  for (Connection* connection : std::vector(core_->connections.begin(), core_->connections.end()))
     connection->shut_down();
 }
 
 void Server::close_connections() {
   core_->stopping = true;
-  for (Connection* connection :
-       std::vector<Connection*>(core_->connections.begin(), core_->connections.end()))
+  for (Connection* connection : std::vector(core_->connections.begin(), core_->connections.end()))
     connection->close_now();
 }
 
 size_t Server::connection_count() const noexcept {
   return core_->connections.size();
 }
+
 uv_loop_t& Server::loop() const noexcept {
   return *core_->loop;
-}
-const Config& Server::config() const noexcept {
-  return core_->config;
 }
 
 }  // namespace common::http

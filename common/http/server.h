@@ -9,10 +9,8 @@
 //   return common::http::serve_until_signal(loop, server, "listening on");
 //   // (a program that runs the loop some other way must ignore SIGPIPE itself, as that does)
 //
-// Keep-alive, pipelining (answers in request order), HEAD, Date, Connection: close, HTTP/1.0,
-// the limits and timeouts of Config, back-pressure and safe late answers are all handled here
-// (see connection.h for how). Unknown paths give 404 {"error":"Cannot GET /nope"}, known
-// paths with another method 405 with Allow, a bad %-escape in a param 400.
+// Keep-alive, pipelining, HEAD, HTTP/1.0, the limits and timeouts of Config, back-pressure and
+// safe late answers are handled here as docs/http.md says (connection.h shows how).
 #pragma once
 
 #include <uv.h>
@@ -37,7 +35,7 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  void get(std::string_view pattern, Handler handler);
+  void get(std::string_view pattern, Handler handler) { route("GET", pattern, std::move(handler)); }
   // method in any case ("POST", "delete"); pattern like "/users/:id".
   void route(std::string_view method, std::string_view pattern, Handler handler);
   // Called for every request no route matches by path (stage 01's files); without it, 404.
@@ -48,7 +46,6 @@ class Server {
   // Prints "<prefix> http://HOST:PORT/" as the first stdout line, flushed at once.
   void announce(std::string_view prefix = "listening on") const;
   [[nodiscard]] int port() const noexcept { return port_; }
-  [[nodiscard]] std::string url() const;
 
   // Graceful stop: no new connections, idle ones close, busy ones close after their answers
   // (which say "Connection: close"); `done` runs, from the loop, once all are closed.
@@ -57,7 +54,6 @@ class Server {
   void close_connections();
   [[nodiscard]] size_t connection_count() const noexcept;
   [[nodiscard]] uv_loop_t& loop() const noexcept;
-  [[nodiscard]] const Config& config() const noexcept;
 
  private:
   static void on_connection(uv_stream_t* listener, int status);

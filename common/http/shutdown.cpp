@@ -6,80 +6,67 @@
 #include <exception>
 
 #include "common/http/server.h"
+#include "common/uv/handle.h"
 
-namespace common {
+namespace common::http {
+namespace {
 
-SignalWatch::SignalWatch(uv_loop_t& loop, std::function<void(int)> on_first,
-                         std::function<void(int)> on_again)
-    : sigint_(loop, uv_signal_init),
-      sigterm_(loop, uv_signal_init),
-      on_first_(std::move(on_first)),
-      on_again_(std::move(on_again)) {
-  sigint_->data = this;
-  sigterm_->data = this;
-  check(uv_signal_start(sigint_.get(), on_signal, SIGINT), "uv_signal_start SIGINT");
-  check(uv_signal_start(sigterm_.get(), on_signal, SIGTERM), "uv_signal_start SIGTERM");
+// One graceful stop; the data of its handles points to it.
+struct Stop {
+  Server& server;
+  std::function<void()> on_stopping;
+  std::chrono::milliseconds grace;
+  Handle<uv_signal_t> sigint;
+  Handle<uv_signal_t> sigterm;
+  Handle<uv_timer_t> grace_timer;
+  bool signalled = false;
+};
+
+void on_grace_over(uv_timer_t* timer) {
+  guard(*timer->loop, [&] { static_cast<Stop*>(timer->data)->server.close_connections(); });
 }
 
-void SignalWatch::close() noexcept {
-  sigint_.close();
-  sigterm_.close();
-}
-
-void SignalWatch::on_signal(uv_signal_t* handle, int signum) {
-  auto* self = static_cast<SignalWatch*>(handle->data);
-  if (self == nullptr) return;
+// The first signal begins the graceful stop; a later one cuts it short.
+void on_signal(uv_signal_t* handle, int signum) {
+  auto* stop = static_cast<Stop*>(handle->data);
+  if (stop == nullptr) return;  // closing
   guard(*handle->loop, [&] {
-    bool first = self->received_++ == 0;
-    if (first && self->on_first_) self->on_first_(signum);
-    if (!first && self->on_again_) self->on_again_(signum);
+    if (std::exchange(stop->signalled, true)) return stop->server.close_connections();
+    std::fprintf(stderr, "%s: finishing the requests in flight, then exiting\n", strsignal(signum));
+    auto grace_ms = static_cast<uint64_t>(stop->grace.count());
+    check(uv_timer_start(stop->grace_timer.get(), on_grace_over, grace_ms, 0), "uv_timer_start");
+    stop->server.close([stop] {
+      stop->grace_timer.close();
+      stop->sigint.close();  // signal handles keep the loop alive
+      stop->sigterm.close();
+      if (stop->on_stopping) stop->on_stopping();
+    });
   });
 }
 
-}  // namespace common
+}  // namespace
 
-namespace common::http {
-
-int serve_until_signal(uv_loop_t& loop, Server& server, std::string_view announcement,
+int serve_until_signal(Loop& loop, Server& server, std::string_view announcement,
                        std::function<void()> on_stopping, std::chrono::milliseconds grace) {
-  // Process-wide, once: a write to a client that has gone must fail with EPIPE, not kill us.
   std::signal(SIGPIPE, SIG_IGN);
-  Handle<uv_timer_t> grace_timer(loop, uv_timer_init);
-  grace_timer->data = &server;
-  SignalWatch signals(
-      loop,
-      [&](int signum) {
-        std::fprintf(stderr, "%s: finishing the requests in flight, then exiting\n",
-                     strsignal(signum));
-        auto on_grace_over = [](uv_timer_t* timer) {
-          guard(*timer->loop, [&] { static_cast<Server*>(timer->data)->close_connections(); });
-        };
-        auto grace_ms = static_cast<uint64_t>(grace.count());
-        check(uv_timer_start(grace_timer.get(), on_grace_over, grace_ms, 0), "uv_timer_start");
-        server.close([&] {
-          grace_timer.close();
-          signals.close();
-          if (on_stopping) on_stopping();
-        });
-      },
-      [&](int) { server.close_connections(); });
+  Stop stop{server,
+            std::move(on_stopping),
+            grace,
+            {loop, uv_signal_init},
+            {loop, uv_signal_init},
+            {loop, uv_timer_init}};
+  stop.sigint->data = stop.sigterm->data = stop.grace_timer->data = &stop;
+  check(uv_signal_start(stop.sigint.get(), on_signal, SIGINT), "uv_signal_start SIGINT");
+  check(uv_signal_start(stop.sigterm.get(), on_signal, SIGTERM), "uv_signal_start SIGTERM");
   server.announce(announcement);
   try {
     run_loop(loop);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "fatal: %s\n", error.what());
+    // The broker and the server still own handles on this loop: their destructors close them,
+    // and ~Loop then drains what is left. Closing the loop here would close them under them.
     return 1;
   }
-  return 0;
-}
-
-int serve_until_signal(Loop& loop, Server& server, std::string_view announcement,
-                       std::function<void()> on_stopping, std::chrono::milliseconds grace) {
-  int rc = serve_until_signal(loop.get(), server, announcement, std::move(on_stopping), grace);
-  // After a fatal error the broker and the server still own handles on this loop: their
-  // destructors close them, and ~Loop then drains what is left. Closing the loop here first
-  // would close those handles under them.
-  if (rc != 0) return rc;
   int closed = loop.close();
   if (closed != 0)
     std::fprintf(stderr, "exit: the loop still had handles open (%s)\n", uv_err_name(closed));

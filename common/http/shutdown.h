@@ -1,61 +1,27 @@
-// http/shutdown.h: stopping on SIGINT/SIGTERM the way docs/http.md §11 says — stop accepting,
-// finish what is in flight (bounded), close every handle, exit 0 — so a stage's main() ends in one
-// line:
+// http/shutdown.h: stopping on SIGINT/SIGTERM the way docs/http.md §11 says, so a stage's main()
+// ends in one line:
 //
 //   return common::http::serve_until_signal(loop, server, "listening on", [&] { broker.close(); });
-//
-// SignalWatch is the reusable part: libuv turns the signal into a callback on the loop, where it
-// is safe to do anything (a raw signal handler could not touch our data structures).
 #pragma once
-
-#include <uv.h>
 
 #include <chrono>
 #include <functional>
 #include <string_view>
 
-#include "common/uv/handle.h"
 #include "common/uv/loop.h"
-
-namespace common {
-
-class SignalWatch {
- public:
-  // on_first(signum) runs on the first SIGINT or SIGTERM, on_again(signum) on every later one.
-  SignalWatch(uv_loop_t& loop, std::function<void(int)> on_first,
-              std::function<void(int)> on_again = {});
-  // Stops watching; the loop can end only after this (signal handles keep it alive).
-  void close() noexcept;
-
- private:
-  static void on_signal(uv_signal_t* handle, int signum);
-  Handle<uv_signal_t> sigint_;
-  Handle<uv_signal_t> sigterm_;
-  std::function<void(int)> on_first_;
-  std::function<void(int)> on_again_;
-  int received_ = 0;
-};
-
-}  // namespace common
 
 namespace common::http {
 
 class Server;
 
-// First sets SIGPIPE to SIG_IGN for the whole process, so that writing to a client that has gone
-// fails with EPIPE instead of killing it. Then runs the loop until SIGINT/SIGTERM has stopped
-// `server` gracefully: no new connections, the answers in flight are finished for at most
-// `grace` (then their connections are closed), then on_stopping() runs (close the broker there)
-// and the loop runs until every handle is closed. A second signal cuts the grace short. Returns
-// 0, or 1 if an exception escaped a callback (it is printed). After a clean stop the Loop
-// overload also closes the loop and returns 1 if a handle was left; after an escaped exception
-// it leaves the loop to the destructors.
-// The URL line ("<announcement> http://HOST:PORT/", Server::announce) is printed only once the
-// signals are watched: a supervisor that sends SIGTERM as soon as it has read the URL must get a
-// graceful stop, not the default action of a signal nobody handles yet.
-int serve_until_signal(uv_loop_t& loop, Server& server, std::string_view announcement,
-                       std::function<void()> on_stopping = {},
-                       std::chrono::milliseconds grace = std::chrono::seconds(5));
+// Ignores SIGPIPE for the whole process (a write to a client that has gone must fail with EPIPE,
+// not kill us), prints the URL line (Server::announce) once the signals are watched, so that a
+// supervisor sending SIGTERM as soon as it reads the URL gets a graceful stop, and runs the loop.
+// The first signal stops `server` gracefully: no new connections, the answers in flight finish
+// within `grace` (then their connections are closed; a second signal cuts this short), then
+// on_stopping() runs (close the broker there) and the loop runs until every handle is closed.
+// Returns 0; 1 if an exception escaped a callback (printed; the loop is then left to the
+// destructors) or if a handle was left open.
 int serve_until_signal(Loop& loop, Server& server, std::string_view announcement,
                        std::function<void()> on_stopping = {},
                        std::chrono::milliseconds grace = std::chrono::seconds(5));

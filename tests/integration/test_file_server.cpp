@@ -293,8 +293,8 @@ TEST_CASE("HEAD answers the headers only, on small and big files", "[file_server
   CHECK(server.stop() == 0);
 }
 
-// Each burst of sendfile(2) is followed by a piece copied with pread + write (connection_file.cpp):
-// the body goes through both paths.
+// Each burst of sendfile(2) is followed by a piece copied with pread + write
+// (common/http/connection_write.cpp): the body goes through both paths.
 TEST_CASE("a 16 MiB download is byte-exact", "[file_server]") {
   Site site(true);
   ServerProcess server = site.start({"--quiet"});

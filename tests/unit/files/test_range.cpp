@@ -1,5 +1,5 @@
-// Tests for common/files/range: the single-range forms, trimming, 416 and ignored headers.
-#include "common/files/range.h"
+// Tests for the Range part of common/files/response: the single-range forms, trimming, 416 and ignored headers.
+#include "common/files/response.h"
 #include "tests/support/catch.h"
 
 using common::http::ByteRange;

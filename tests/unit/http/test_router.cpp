@@ -1,7 +1,8 @@
-// Tests for common/router and common/url: Express's matching table (docs/http.md §8),
-// 405 + Allow instead of Express's 404, and decodeURIComponent's strictness.
+// Tests for common/http/router and the percent-decoding of common/http/request: Express's
+// matching table (docs/http.md §8), 405 + Allow instead of Express's 404, and
+// decodeURIComponent's strictness.
+#include "common/http/request.h"
 #include "common/http/router.h"
-#include "common/http/url.h"
 #include "tests/support/catch.h"
 
 using common::http::RouteMatch;
