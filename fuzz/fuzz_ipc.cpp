@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "common/ipc/channel.h"
-#include "common/ipc/line_framer.h"
 #include "common/ipc/protocol.h"
 
 namespace {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <ranges>
 #include <utility>
 
 #include "common/ipc/protocol.h"
@@ -19,20 +20,14 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kFirstBackoffMs = 100;
 constexpr uint64_t kMaxBackoffMs = 5000;
 
-uint64_t ms_until(Clock::time_point deadline) {
-  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left > 0 ? static_cast<uint64_t>(left) : 0;
-}
-
 // The environment of a Node child with an IPC channel on fd 3 (docs/ipc.md §1).
 std::vector<std::string> worker_environment() {
   std::vector<std::string> env;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    std::string_view text(*entry);
-    if (text.starts_with("NODE_CHANNEL_FD=") ||
-        text.starts_with("NODE_CHANNEL_SERIALIZATION_MODE="))
-      continue;  // ours replace whatever our own parent gave us
-    env.emplace_back(text);
+    std::string_view text(*entry);  // ours replace whatever our own parent gave us
+    if (!text.starts_with("NODE_CHANNEL_FD=") &&
+        !text.starts_with("NODE_CHANNEL_SERIALIZATION_MODE="))
+      env.emplace_back(text);
   }
   env.emplace_back("NODE_CHANNEL_FD=3");
   env.emplace_back("NODE_CHANNEL_SERIALIZATION_MODE=json");
@@ -68,12 +63,9 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
 
 }  // namespace
 
-// ---------------------------------------------------------------------------------------------
-// Options and helpers
-
 BrokerOptions BrokerOptions::from(const StageOptions& stage) {
   BrokerOptions options;
-  options.workers = stage.workers == 0 ? 1 : stage.workers;
+  options.workers = stage.workers;
   options.latency_ms = stage.latency_ms;
   options.block = stage.block;
   options.worker_command = split_command(stage.worker_command);
@@ -96,18 +88,10 @@ int http_status_for(const Error& error) {
 
 std::vector<std::string> split_command(std::string_view command) {
   std::vector<std::string> words;
-  size_t start = 0;
-  while (start < command.size()) {
-    size_t end = command.find(' ', start);
-    if (end == std::string_view::npos) end = command.size();
-    if (end > start) words.emplace_back(command.substr(start, end - start));
-    start = end + 1;
-  }
+  for (auto word : std::views::split(command, ' '))
+    if (!word.empty()) words.emplace_back(word.begin(), word.end());
   return words;
 }
-
-// ---------------------------------------------------------------------------------------------
-// The broker: queue, dispatch, replacement and shutdown.
 
 Broker::Broker(uv_loop_t& loop, BrokerOptions options)
     : loop_(loop),
@@ -123,10 +107,10 @@ Broker::Broker(uv_loop_t& loop, BrokerOptions options)
   respawn_timer_->data = this;
   if (options_.fork_per_query) return;  // children are started per query
   for (unsigned i = 0; i < options_.workers; ++i) {
-    int rc = spawn_worker(false);
-    if (rc == 0) continue;
-    abandon();
-    throw UvError(rc, "cannot start worker '" + argv_storage_[0] + "'");
+    if (int rc = spawn_worker(false); rc < 0) {
+      abandon();
+      throw UvError(rc, "cannot start worker '" + argv_storage_[0] + "'");
+    }
   }
 }
 
@@ -136,8 +120,6 @@ Broker::~Broker() {
 
 void Broker::abandon() noexcept {
   for (auto& worker : workers_) worker->abandon();
-  workers_.clear();
-  queue_.clear();
 }
 
 void Broker::query(std::string_view bucket, const rapidjson::Value& query, Callback done) {
@@ -271,12 +253,7 @@ void Broker::worker_retiring() {
 }
 
 void Broker::worker_finished(WorkerProcess& worker) {
-  bool unexpected = !worker.expected_end();
-  if (std::optional<PendingQuery> lost = worker.take_query()) {
-    std::string what = worker.describe_end() + (unexpected ? " while answering this query" : "");
-    fail_later(loop_, std::move(*lost), Error{"EWORKER", what});
-  }
-  if (unexpected && !closing_)
+  if (!worker.expected_end() && !closing_)
     std::cerr << "broker: " << worker.describe_end() << "; starting another\n";
   bool young = worker.died_young();
   free_later(worker);
@@ -310,6 +287,7 @@ void Broker::fail_all_queued(const Error& error) {
 void Broker::arm_queue_timer() {
   if (!queue_timer_.is_open() || queue_.empty() || uv_is_active(queue_timer_.handle())) return;
   auto deadline = queue_.front().queued_at + std::chrono::milliseconds(options_.query_timeout_ms);
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
   uv_update_time(&loop_);  // see WorkerProcess::start_timer
   check(uv_timer_start(
             queue_timer_.get(),
@@ -317,7 +295,7 @@ void Broker::arm_queue_timer() {
               auto* self = static_cast<Broker*>(timer->data);
               if (self != nullptr) guard(self->loop_, [self] { self->expire_queued(); });
             },
-            ms_until(deadline), 0),
+            std::max<int64_t>(left, 0), 0),
         "uv_timer_start");
 }
 
@@ -342,9 +320,8 @@ void Broker::close(std::function<void()> done) {
   uv_timer_stop(respawn_timer_.get());
   Error closed{"ECLOSED", "the broker is shutting down"};
   fail_all_queued(closed);
-  std::vector<WorkerProcess*> workers;  // retire() may finish a worker, which leaves workers_
-  for (auto& worker : workers_) workers.push_back(worker.get());
-  for (WorkerProcess* worker : workers) {
+  // A worker not yet retiring has not exited, so retire() cannot finish it: workers_ stays put.
+  for (auto& worker : workers_) {
     std::optional<PendingQuery> busy = worker->take_query();
     if (busy) fail_later(loop_, std::move(*busy), closed);
     if (!worker->retiring()) worker->retire(busy ? SIGTERM : 0);  // idle ones exit on EOF
