@@ -51,10 +51,6 @@ std::optional<std::string> raw_control_error(std::string_view text) {
 
 }  // namespace
 
-std::string to_json(const rapidjson::Value& value) {
-  return write_json([&](JsonWriter& writer) { value.Accept(writer); });
-}
-
 void append_json(std::string& out, const rapidjson::Value& value) {
   out += to_json(value);
 }

@@ -40,7 +40,9 @@ std::string write_json(Write&& write) {
 }
 
 // Compact JSON text of a value, returned or appended to `out`.
-std::string to_json(const rapidjson::Value& value);
+inline std::string to_json(const rapidjson::Value& value) {
+  return write_json([&](JsonWriter& writer) { value.Accept(writer); });
+}
 void append_json(std::string& out, const rapidjson::Value& value);
 
 // Parses text as one JSON value. On failure returns nullopt and, if `error` is given, a message

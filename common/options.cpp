@@ -56,17 +56,16 @@ int parse_port(std::string_view text) {
 }
 
 // The arguments after the program name, taken one at a time.
-class Args {
- public:
-  Args(int argc, const char* const* argv) : rest_(argv + 1, argv + argc) {}
-  [[nodiscard]] bool done() const { return rest_.empty(); }
+struct Args {
+  std::span<const char* const> rest;
+
   std::string_view next() {
-    std::string_view arg = rest_.front();
-    rest_ = rest_.subspan(1);
+    std::string_view arg = rest.front();
+    rest = rest.subspan(1);
     return arg;
   }
   std::string_view value_of(std::string_view flag) {
-    if (done()) throw UsageError(std::string(flag) + " needs a value");
+    if (rest.empty()) throw UsageError(std::string(flag) + " needs a value");
     return next();
   }
   unsigned number_of(std::string_view flag, unsigned long max) {
@@ -75,9 +74,6 @@ class Args {
     throw UsageError(std::string(flag) + " wants a whole number up to " + std::to_string(max) +
                      ", not '" + std::string(text) + "'");
   }
-
- private:
-  std::span<const char* const> rest_;
 };
 
 // Reads one argument (and the value it takes); false if it is not one this program knows.
@@ -89,9 +85,9 @@ std::optional<int> walk_command_line(int argc, const char* const* argv, std::str
                                      std::string_view summary, const ReadArg& read_arg) {
   std::string_view program = argv[0] != nullptr ? argv[0] : "server";
   program = program.substr(program.rfind('/') + 1);  // npos + 1 == 0: the whole name
-  Args args(argc, argv);
+  Args args{{argv + 1, argv + argc}};
   try {
-    while (!args.done()) {
+    while (!args.rest.empty()) {
       std::string_view arg = args.next();
       if (arg == "--help" || arg == "-h") {
         std::cout << program << ": " << summary << "\nusage: " << program << usage;

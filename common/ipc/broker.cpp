@@ -108,17 +108,14 @@ Broker::Broker(uv_loop_t& loop, BrokerOptions options)
   if (options_.fork_per_query) return;  // children are started per query
   for (unsigned i = 0; i < options_.workers; ++i) {
     if (int rc = spawn_worker(false); rc < 0) {
-      abandon();
+      for (auto& worker : workers_) worker->abandon();
       throw UvError(rc, "cannot start worker '" + argv_storage_[0] + "'");
     }
   }
 }
 
 Broker::~Broker() {
-  if (!closed_) abandon();
-}
-
-void Broker::abandon() noexcept {
+  if (closed_) return;
   for (auto& worker : workers_) worker->abandon();
 }
 
@@ -168,28 +165,23 @@ size_t Broker::active_workers() const noexcept {
                                            [](const auto& w) { return !w->retiring(); }));
 }
 
-// Hands queued queries to idle workers, oldest first.
+// Hands queued queries to idle workers, oldest first (fork-per-query: to fresh ones).
 void Broker::pump() {
   while (!queue_.empty() && !closing_) {
-    WorkerProcess* worker = idle_worker();
-    if (worker == nullptr) {
-      if (!options_.fork_per_query || active_workers() >= options_.workers) break;
-      int rc = spawn_worker(true);
-      if (rc == 0) continue;  // the new worker is picked on the next round
+    auto idle = std::find_if(workers_.begin(), workers_.end(),
+                             [](const auto& worker) { return worker->accepts_queries(); });
+    if (idle != workers_.end()) {
+      (*idle)->send(std::move(queue_.front()));
+    } else if (!options_.fork_per_query || active_workers() >= options_.workers) {
+      break;
+    } else if (int rc = spawn_worker(true); rc < 0) {
       fail_later(loop_, std::move(queue_.front()), spawn_failure(rc));
-      queue_.pop_front();
-      continue;
+    } else {
+      continue;  // the new worker is picked on the next round
     }
-    worker->send(std::move(queue_.front()));
     queue_.pop_front();
   }
   arm_queue_timer();
-}
-
-WorkerProcess* Broker::idle_worker() {
-  for (auto& worker : workers_)
-    if (worker->accepts_queries()) return worker.get();
-  return nullptr;
 }
 
 int Broker::spawn_worker(bool single_use) {
@@ -228,18 +220,15 @@ void Broker::schedule_respawn() {
   if (uv_is_active(respawn_timer_.handle())) return;
   unsigned shift = std::min(quick_deaths_ == 0 ? 0U : quick_deaths_ - 1, 6U);
   uint64_t delay = std::min(kFirstBackoffMs << shift, kMaxBackoffMs);
-  check(uv_timer_start(
-            respawn_timer_.get(),
-            [](uv_timer_t* timer) {
-              auto* self = static_cast<Broker*>(timer->data);
-              if (self == nullptr) return;
-              guard(self->loop_, [self] {
-                self->ensure_pool();
-                self->pump();
-              });
-            },
-            delay, 0),
+  check(uv_timer_start(respawn_timer_.get(), on_timer<&Broker::worker_retiring>, delay, 0),
         "uv_timer_start");
+}
+
+// The callback of the broker's timers: (broker->*Then)(), inside guard.
+template <void (Broker::*Then)()>
+void Broker::on_timer(uv_timer_t* timer) {
+  auto* self = static_cast<Broker*>(timer->data);
+  if (self != nullptr) guard(self->loop_, [self] { (self->*Then)(); });
 }
 
 void Broker::worker_answered() {
@@ -247,6 +236,7 @@ void Broker::worker_answered() {
   pump();
 }
 
+// Also the respawn timer's callback.
 void Broker::worker_retiring() {
   ensure_pool();
   pump();
@@ -289,13 +279,8 @@ void Broker::arm_queue_timer() {
   auto deadline = queue_.front().queued_at + std::chrono::milliseconds(options_.query_timeout_ms);
   auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
   uv_update_time(&loop_);  // see WorkerProcess::start_timer
-  check(uv_timer_start(
-            queue_timer_.get(),
-            [](uv_timer_t* timer) {
-              auto* self = static_cast<Broker*>(timer->data);
-              if (self != nullptr) guard(self->loop_, [self] { self->expire_queued(); });
-            },
-            std::max<int64_t>(left, 0), 0),
+  check(uv_timer_start(queue_timer_.get(), on_timer<&Broker::expire_queued>,
+                       std::max<int64_t>(left, 0), 0),
         "uv_timer_start");
 }
 
@@ -316,8 +301,8 @@ void Broker::close(std::function<void()> done) {
   if (closed_) return call_close_callbacks();  // already closed: still answer asynchronously
   if (closing_) return;
   closing_ = true;
-  uv_timer_stop(queue_timer_.get());
-  uv_timer_stop(respawn_timer_.get());
+  queue_timer_.close();
+  respawn_timer_.close();
   Error closed{"ECLOSED", "the broker is shutting down"};
   fail_all_queued(closed);
   // A worker not yet retiring has not exited, so retire() cannot finish it: workers_ stays put.
@@ -333,8 +318,6 @@ void Broker::close(std::function<void()> done) {
 void Broker::finish_close_when_done() {
   if (closed_ || !workers_.empty()) return;
   closed_ = true;
-  queue_timer_.close();
-  respawn_timer_.close();
   call_close_callbacks();
 }
 

@@ -100,8 +100,9 @@ class Broker : private WorkerProcess::Owner {
   void worker_retiring() override;
   void worker_finished(WorkerProcess& worker) override;
 
+  template <void (Broker::*Then)()>
+  static void on_timer(uv_timer_t* timer);
   void pump();
-  WorkerProcess* idle_worker();
   [[nodiscard]] int spawn_worker(bool single_use);
   [[nodiscard]] Error spawn_failure(int rc) const;
   void ensure_pool();
@@ -112,7 +113,6 @@ class Broker : private WorkerProcess::Owner {
   void expire_queued();
   void finish_close_when_done();
   void call_close_callbacks();
-  void abandon() noexcept;
   [[nodiscard]] size_t active_workers() const noexcept;
 
   uv_loop_t& loop_;

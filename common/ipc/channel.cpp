@@ -10,13 +10,6 @@ namespace {
 
 constexpr size_t kReadBufferSize = size_t{64} * 1024;
 
-// Node keeps {"cmd":"NODE_…"} with more than 5 characters for itself (docs/ipc.md §3).
-bool is_internal_message(const rapidjson::Value& message) {
-  const rapidjson::Value* cmd = find_member(message, "cmd");
-  return cmd != nullptr && cmd->IsString() && cmd->GetStringLength() > 5 &&
-         string_of(*cmd).starts_with("NODE_");
-}
-
 void report_invalid_line(std::string_view line, const std::string& why) {
   constexpr size_t kShown = 80;
   std::cerr << "ipc: ignoring a line that is not JSON (" << why << "): " << line.substr(0, kShown)
@@ -25,7 +18,17 @@ void report_invalid_line(std::string_view line, const std::string& why) {
 
 }  // namespace
 
+bool is_internal_message(const rapidjson::Value& message) {
+  const rapidjson::Value* cmd = find_member(message, "cmd");
+  return cmd != nullptr && cmd->IsString() && cmd->GetStringLength() > 5 &&
+         string_of(*cmd).starts_with("NODE_");
+}
+
 LineFramer::Result LineFramer::feed(std::string_view chunk, const OnLine& on_line) {
+  auto overflow = [this] {
+    tail_.clear();
+    return Result::overflow;
+  };
   for (size_t end = chunk.find('\n'); end != std::string_view::npos; end = chunk.find('\n')) {
     if (tail_.size() + end > max_line_) return overflow();
     std::string_view line = chunk.substr(0, end);
@@ -41,25 +44,6 @@ LineFramer::Result LineFramer::feed(std::string_view chunk, const OnLine& on_lin
   return Result::ok;
 }
 
-LineFramer::Result LineFramer::overflow() noexcept {
-  tail_.clear();
-  return Result::overflow;
-}
-
-DecodedLine decode_line(std::string_view line) {
-  DecodedLine decoded;
-  if (line.find_first_not_of(" \t\r") == std::string_view::npos) return decoded;  // blank
-  std::optional<Json> message = parse_json(line, &decoded.error);
-  if (!message) {
-    decoded.kind = DecodedLine::Kind::invalid;
-    return decoded;
-  }
-  decoded.kind =
-      is_internal_message(*message) ? DecodedLine::Kind::internal : DecodedLine::Kind::message;
-  decoded.message = std::move(*message);
-  return decoded;
-}
-
 // One write: the bytes live here until libuv says they have been written (or cancelled).
 struct IpcChannel::WriteRequest {
   uv_write_t req{};
@@ -67,15 +51,10 @@ struct IpcChannel::WriteRequest {
 };
 
 IpcChannel::IpcChannel(uv_loop_t& loop, size_t max_line)
-    : loop_(loop),
-      pipe_(loop, uv_pipe_init, 0),  // ipc=0: plain bytes, we never pass handles
+    : pipe_(loop, uv_pipe_init, 0),  // ipc=0: plain bytes, we never pass handles
       framer_(max_line),
       read_buffer_(kReadBufferSize) {
   pipe_->data = this;
-}
-
-IpcChannel::~IpcChannel() {
-  close();
 }
 
 void IpcChannel::open(int fd) {
@@ -116,13 +95,13 @@ void IpcChannel::on_written(uv_write_t* req, int status) {
   std::unique_ptr<WriteRequest> request(static_cast<WriteRequest*>(req->data));
   auto* self = static_cast<IpcChannel*>(req->handle->data);
   if (self == nullptr || status == 0) return;  // written, or cancelled by close()
-  guard(self->loop_, [&] { self->end(uv_failure(status, "write to IPC channel")); });
+  guard(*req->handle->loop, [&] { self->end(uv_failure(status, "write to IPC channel")); });
 }
 
 void IpcChannel::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<IpcChannel*>(stream->data);
   if (self == nullptr || nread == 0) return;  // 0: nothing to read right now (EAGAIN)
-  guard(self->loop_, [&] {
+  guard(*stream->loop, [&] {
     if (nread > 0) return self->take_chunk({buf->base, static_cast<size_t>(nread)});
     if (nread != UV_EOF)
       return self->end(uv_failure(static_cast<int>(nread), "read from IPC channel"));
@@ -133,9 +112,13 @@ void IpcChannel::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 
 void IpcChannel::take_chunk(std::string_view chunk) {
   auto take_line = [this](std::string_view line) {
-    DecodedLine decoded = decode_line(line);
-    if (decoded.kind == DecodedLine::Kind::message) on_message_(decoded.message);
-    if (decoded.kind == DecodedLine::Kind::invalid) on_invalid_(line, decoded.error);
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return true;  // blank
+    std::string why;
+    if (std::optional<Json> message = parse_json(line, &why)) {
+      if (!is_internal_message(*message)) on_message_(*message);  // else Node's, not ours
+    } else {
+      on_invalid_(line, why);
+    }
     return is_open();  // a handler may have closed us; then the rest of the chunk is dropped
   };
   if (framer_.feed(chunk, take_line) == LineFramer::Result::overflow) {
@@ -145,17 +128,16 @@ void IpcChannel::take_chunk(std::string_view chunk) {
 }
 
 void IpcChannel::end(std::optional<Error> error) {
-  if (ended_) return;
+  if (!is_open()) return;
   EndHandler on_end = std::move(on_end_);
   close();
   if (on_end) on_end(std::move(error));
 }
 
+// The handlers are kept: close() may run inside one of them, which must not be destroyed while
+// it runs. With the pipe closed they are never called again.
 void IpcChannel::close() noexcept {
-  ended_ = true;
-  // The handlers are kept: close() may run inside one of them, which must not be destroyed
-  // while it runs. ended_ keeps them from being called again.
-  pipe_.close();  // clears pipe->data, so late write callbacks find no owner
+  pipe_.close();  // clears pipe->data, so late callbacks find no owner
 }
 
 size_t IpcChannel::pending_bytes() const noexcept {

@@ -54,20 +54,12 @@ class LineFramer {
   [[nodiscard]] size_t max_line() const noexcept { return max_line_; }
 
  private:
-  Result overflow() noexcept;
-
   std::string tail_;
   size_t max_line_;
 };
 
-// What one line of the wire is.
-struct DecodedLine {
-  enum class Kind { message, internal, blank, invalid };
-  Kind kind = Kind::blank;
-  Json message;       // the parsed value when kind is message or internal
-  std::string error;  // why it is invalid, when kind is invalid
-};
-DecodedLine decode_line(std::string_view line);
+// True for the messages Node keeps for itself: {"cmd":"NODE_…"} with more than 5 characters.
+bool is_internal_message(const rapidjson::Value& message);
 
 class IpcChannel {
  public:
@@ -80,9 +72,6 @@ class IpcChannel {
   using InvalidHandler = std::function<void(std::string_view line, const std::string& why)>;
 
   explicit IpcChannel(uv_loop_t& loop, size_t max_line = LineFramer::kDefaultMaxLine);
-  ~IpcChannel();
-  IpcChannel(const IpcChannel&) = delete;
-  IpcChannel& operator=(const IpcChannel&) = delete;
 
   // The pipe to hand to uv_spawn (stdio entry with UV_CREATE_PIPE) before start().
   [[nodiscard]] uv_stream_t* stream() const noexcept { return pipe_.stream(); }
@@ -97,10 +86,10 @@ class IpcChannel {
   // that has ended or been closed the message is dropped.
   void send(std::string json_line);
 
-  // Stops reading and closes the pipe; idempotent. Unsent messages are dropped; no handler is
-  // called afterwards.
+  // Stops reading and closes the pipe (the destructor does too); idempotent. Unsent messages are
+  // dropped; no handler is called afterwards.
   void close() noexcept;
-  [[nodiscard]] bool is_open() const noexcept { return pipe_.is_open() && !ended_; }
+  [[nodiscard]] bool is_open() const noexcept { return pipe_.is_open(); }
   // Bytes libuv still holds in its write queue: what the peer has not taken yet.
   [[nodiscard]] size_t pending_bytes() const noexcept;
 
@@ -111,13 +100,11 @@ class IpcChannel {
   void take_chunk(std::string_view chunk);
   void end(std::optional<Error> error);
 
-  uv_loop_t& loop_;
   Handle<uv_pipe_t> pipe_;
   LineFramer framer_;
   // One read buffer reused for every read: libuv never has two reads in flight on a stream and
   // take_chunk() copies whatever it keeps, so the buffer is free again when on_read returns.
   std::vector<char> read_buffer_;
-  bool ended_ = false;
   MessageHandler on_message_;
   EndHandler on_end_;
   InvalidHandler on_invalid_;

@@ -59,14 +59,15 @@ int WorkerProcess::spawn(char** argv, char** env) {
   spawned_at_ = Clock::now();
   process_ = Handle<uv_process_t>(new uv_process_t{});
   process_->data = this;
-  int rc = uv_spawn(&loop_, process_.get(), &options);
-  if (rc < 0) {
-    process_.close();  // a failed uv_spawn still needs uv_close
-    return rc;
-  }
+  // A failed uv_spawn still needs uv_close: process_ does it when the worker is discarded.
+  if (int rc = uv_spawn(&loop_, process_.get(), &options); rc < 0) return rc;
   pid_ = process_->pid;
   channel_.start([this](Json& message) { on_message(message); },
-                 [this](std::optional<Error> error) { on_channel_end(std::move(error)); },
+                 [this](std::optional<Error> error) {
+                   channel_error_ = std::move(error);
+                   if (exited_) return finish();
+                   if (!expected_end_) start_timer(kLostGraceMs);  // no channel: useless
+                 },
                  [this](std::string_view, const std::string& why) {
                    garbled("a line that is not JSON (" + why + ")");
                  });
@@ -162,12 +163,6 @@ void WorkerProcess::on_message(Json& message) {
   owner_.worker_answered();  // the next query goes out before this one's callback runs
   QueryTiming timing{answered.started, Clock::now()};
   answered.done(std::move(reply->error), std::move(message), timing);
-}
-
-void WorkerProcess::on_channel_end(std::optional<Error> error) {
-  channel_error_ = std::move(error);
-  if (exited_) return finish();
-  if (!expected_end_) start_timer(kLostGraceMs);  // a worker without a channel is useless
 }
 
 // Something the worker should not have sent. It can only have been meant as the answer to its

@@ -75,7 +75,8 @@ class WorkerProcess {
   // `single_use`: retires after its first answer (fork-per-query).
   WorkerProcess(uv_loop_t& loop, Owner& owner, Limits limits, bool single_use);
 
-  // Starts the process with the channel on its fd 3. Returns 0 or a libuv error.
+  // Starts the process with the channel on its fd 3. Returns 0, or a libuv error after which
+  // the worker is only to be destroyed.
   [[nodiscard]] int spawn(char** argv, char** env);
 
   [[nodiscard]] bool accepts_queries() const { return !retiring() && !busy(); }
@@ -100,7 +101,6 @@ class WorkerProcess {
   static void on_exit(uv_process_t* process, int64_t exit_status, int term_signal);
   static void on_timer(uv_timer_t* timer);
   void on_message(Json& message);
-  void on_channel_end(std::optional<Error> error);
   void garbled(const std::string& what);
   void deadline_passed();
   void grace_over();
