@@ -51,10 +51,6 @@ std::optional<std::string> raw_control_error(std::string_view text) {
 
 }  // namespace
 
-void append_json(std::string& out, const rapidjson::Value& value) {
-  out += to_json(value);
-}
-
 // Raw control characters are refused before parsing: RapidJSON takes a NUL for the end of the
 // text (it would accept `{}<NUL>anything`), and calls the others an "invalid escape".
 // kParseStopWhenDoneFlag is not used: trailing garbage after the value is an error, as in

@@ -43,7 +43,9 @@ std::string write_json(Write&& write) {
 inline std::string to_json(const rapidjson::Value& value) {
   return write_json([&](JsonWriter& writer) { value.Accept(writer); });
 }
-void append_json(std::string& out, const rapidjson::Value& value);
+inline void append_json(std::string& out, const rapidjson::Value& value) {
+  out += to_json(value);
+}
 
 // Parses text as one JSON value. On failure returns nullopt and, if `error` is given, a message
 // like "invalid JSON at offset 7: Missing a name for object member.". A raw control character

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
-#include <ranges>
 #include <utility>
 
 #include "common/ipc/protocol.h"
@@ -38,9 +38,7 @@ std::string default_worker_path() {
   char path[4096];
   size_t size = sizeof path;
   check(uv_exepath(path, &size), "uv_exepath");
-  std::string text(path, size);
-  auto slash = text.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : text.substr(0, slash)) + "/broker-worker";
+  return std::filesystem::path(path, path + size).replace_filename("broker-worker");
 }
 
 std::vector<std::string> worker_arguments(const BrokerOptions& options) {
@@ -88,8 +86,10 @@ int http_status_for(const Error& error) {
 
 std::vector<std::string> split_command(std::string_view command) {
   std::vector<std::string> words;
-  for (auto word : std::views::split(command, ' '))
-    if (!word.empty()) words.emplace_back(word.begin(), word.end());
+  for (size_t start = 0, end = 0; start < command.size(); start = end + 1) {
+    end = std::min(command.find(' ', start), command.size());
+    if (end > start) words.emplace_back(command.substr(start, end - start));
+  }
   return words;
 }
 

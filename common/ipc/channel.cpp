@@ -110,6 +110,7 @@ void IpcChannel::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
   });
 }
 
+// NOLINTBEGIN(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
 void IpcChannel::take_chunk(std::string_view chunk) {
   auto take_line = [this](std::string_view line) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return true;  // blank
@@ -126,6 +127,7 @@ void IpcChannel::take_chunk(std::string_view chunk) {
                               " bytes without a newline"});
   }
 }
+// NOLINTEND(clang-analyzer-cplusplus.NewDelete)
 
 void IpcChannel::end(std::optional<Error> error) {
   if (!is_open()) return;

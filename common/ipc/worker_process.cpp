@@ -116,13 +116,11 @@ void WorkerProcess::retire(int signal) {
 }
 
 void WorkerProcess::abandon() noexcept {
-  bool reap = process_.is_open() && !exited_;
-  if (reap) uv_process_kill(process_.get(), SIGKILL);
-  process_.close();  // libuv no longer reaps it, so we do
   channel_.close();
-  if (reap) {
-    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
+  if (!process_.is_open() || exited_) return;
+  uv_process_kill(process_.get(), SIGKILL);
+  process_.close();  // libuv no longer reaps it, so we do
+  while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
 }
 
