@@ -87,8 +87,8 @@ Json copy_json(const rapidjson::Value& value) {
 
 std::string error_body(std::string_view message) {
   Json body(rapidjson::kObjectType);
-  rapidjson::Value text(rapidjson::StringRef(message.data(), message.size()));
-  body.AddMember("error", text, body.GetAllocator());
+  body.AddMember("error", rapidjson::StringRef(message.data(), message.size()),
+                 body.GetAllocator());
   return to_json(body);
 }
 

@@ -38,11 +38,6 @@ constexpr std::string_view kFileServerUsage = R"( [PORT] [ROOT] [options]
   --help, --version
 )";
 
-// A mistake on the command line; it never leaves this file (the parsers return 2).
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 std::optional<unsigned> parse_number(std::string_view text, unsigned long max) {
   unsigned long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -52,7 +47,8 @@ std::optional<unsigned> parse_number(std::string_view text, unsigned long max) {
 
 int parse_port(std::string_view text) {
   if (auto port = parse_number(text, 65535)) return static_cast<int>(*port);
-  throw UsageError("PORT must be a number from 0 to 65535, not '" + std::string(text) + "'");
+  throw std::invalid_argument("PORT must be a number from 0 to 65535, not '" + std::string(text) +
+                              "'");
 }
 
 // The arguments after the program name, taken one at a time.
@@ -65,22 +61,23 @@ struct Args {
     return arg;
   }
   std::string_view value_of(std::string_view flag) {
-    if (rest.empty()) throw UsageError(std::string(flag) + " needs a value");
+    if (rest.empty()) throw std::invalid_argument(std::string(flag) + " needs a value");
     return next();
   }
   unsigned number_of(std::string_view flag, unsigned long max) {
     std::string_view text = value_of(flag);
     if (auto value = parse_number(text, max)) return *value;
-    throw UsageError(std::string(flag) + " wants a whole number up to " + std::to_string(max) +
-                     ", not '" + std::string(text) + "'");
+    throw std::invalid_argument(std::string(flag) + " wants a whole number up to " +
+                                std::to_string(max) + ", not '" + std::string(text) + "'");
   }
 };
 
 // Reads one argument (and the value it takes); false if it is not one this program knows.
 using ReadArg = std::function<bool(Args& args, std::string_view arg)>;
 
-// Walks the command line, answering --help and --version and reporting the first mistake the
-// same way for every program. Returns the exit code if the program should stop now.
+// Walks the command line, answering --help and --version and reporting the first mistake (an
+// std::invalid_argument) the same way for every program. Returns the exit code if the program
+// should stop now.
 std::optional<int> walk_command_line(int argc, const char* const* argv, std::string_view usage,
                                      std::string_view summary, const ReadArg& read_arg) {
   std::string_view program = argv[0] != nullptr ? argv[0] : "server";
@@ -98,9 +95,10 @@ std::optional<int> walk_command_line(int argc, const char* const* argv, std::str
                   << ")\n";
         return 0;
       }
-      if (!read_arg(args, arg)) throw UsageError("unexpected argument '" + std::string(arg) + "'");
+      if (!read_arg(args, arg))
+        throw std::invalid_argument("unexpected argument '" + std::string(arg) + "'");
     }
-  } catch (const UsageError& error) {
+  } catch (const std::invalid_argument& error) {
     std::cerr << program << ": " << error.what() << " (see --help)\n";
     return 2;
   }
@@ -112,13 +110,13 @@ bool read_stage_flag(Args& args, std::string_view arg, StageOptions& options) {
     options.host = args.value_of(arg);
   } else if (arg == "--workers") {
     options.workers = args.number_of(arg, 256);
-    if (options.workers == 0) throw UsageError("--workers must be at least 1");
+    if (options.workers == 0) throw std::invalid_argument("--workers must be at least 1");
   } else if (arg == "--latency") {
     options.latency_ms = args.number_of(arg, 600000);
   } else if (arg == "--block") {
     options.block = args.value_of(arg);
     if (options.block != "spin" && options.block != "sleep")
-      throw UsageError("--block is spin or sleep, not '" + options.block + "'");
+      throw std::invalid_argument("--block is spin or sleep, not '" + options.block + "'");
   } else if (arg == "--worker") {
     options.worker_command = args.value_of(arg);
   } else if (arg == "--data") {
