@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace common {
 
@@ -29,10 +30,22 @@ class JsonWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
   }
 };
 
-// Compact JSON text of a value.
-std::string to_json(const rapidjson::Value& value);
-// The same text appended to `out`.
-void append_json(std::string& out, const rapidjson::Value& value);
+// The text that write(JsonWriter&) produces: JSON built event by event, without a document.
+template <typename Write>
+std::string write_json(Write&& write) {
+  rapidjson::StringBuffer text;
+  JsonWriter writer(text);
+  std::forward<Write>(write)(writer);
+  return {text.GetString(), text.GetSize()};
+}
+
+// Compact JSON text of a value, returned or appended to `out`.
+inline std::string to_json(const rapidjson::Value& value) {
+  return write_json([&](JsonWriter& writer) { value.Accept(writer); });
+}
+inline void append_json(std::string& out, const rapidjson::Value& value) {
+  out += to_json(value);
+}
 
 // Parses text as one JSON value. On failure returns nullopt and, if `error` is given, a message
 // like "invalid JSON at offset 7: Missing a name for object member.". A raw control character
@@ -48,7 +61,13 @@ Json copy_json(const rapidjson::Value& value);
 // {"error":"<message>"}: the body of every JSON error answer.
 std::string error_body(std::string_view message);
 
+// A member of an object; nullptr if there is none or `object` is not an object.
+const rapidjson::Value* find_member(const rapidjson::Value& object, const char* name);
 // Reads an integer member, if present and integral.
 std::optional<int64_t> get_int(const rapidjson::Value& object, const char* name);
+// The text of a string value (which may hold NUL bytes).
+inline std::string_view string_of(const rapidjson::Value& text) {
+  return {text.GetString(), text.GetStringLength()};
+}
 
 }  // namespace common

@@ -2,15 +2,19 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <charconv>
+#include <functional>
 #include <iostream>
 #include <optional>
-#include <vector>
+#include <span>
+#include <stdexcept>
 
 namespace common {
 namespace {
 
-constexpr std::string_view kStageUsage = R"(usage: {0} [PORT] [options]
+// What follows "usage: PROGRAM".
+constexpr std::string_view kStageUsage = R"( [PORT] [options]
   PORT                 port to listen on (default 8000; 0 picks a free one)
   --host ADDR          address to bind (default 127.0.0.1)
   --workers N          worker processes in the broker's pool (default: one per CPU)
@@ -26,7 +30,7 @@ constexpr std::string_view kStageUsage = R"(usage: {0} [PORT] [options]
   --help, --version
 )";
 
-constexpr std::string_view kFileServerUsage = R"(usage: {0} [PORT] [ROOT] [options]
+constexpr std::string_view kFileServerUsage = R"( [PORT] [ROOT] [options]
   PORT                 port to listen on (default 8080; 0 picks a free one)
   ROOT                 directory to serve (default: the current directory)
   --host ADDR          address to bind (default 127.0.0.1)
@@ -34,106 +38,95 @@ constexpr std::string_view kFileServerUsage = R"(usage: {0} [PORT] [ROOT] [optio
   --help, --version
 )";
 
-void print_usage(std::ostream& out, std::string_view usage, std::string_view program,
-                 std::string_view summary) {
-  std::string text(usage);
-  for (auto at = text.find("{0}"); at != std::string::npos; at = text.find("{0}"))
-    text.replace(at, 3, program);
-  out << program << ": " << summary << "\n" << text;
-}
-
-std::optional<unsigned long> parse_number(std::string_view text, unsigned long max) {
+std::optional<unsigned> parse_number(std::string_view text, unsigned long max) {
   unsigned long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value > max) return std::nullopt;
-  return value;
+  return static_cast<unsigned>(value);
 }
 
-// Walks argv: flags with a value, bare flags, and positionals, reporting the first mistake.
-class ArgWalker {
- public:
-  ArgWalker(int argc, const char* const* argv) : args_(argv + 1, argv + argc) {}
-  [[nodiscard]] bool done() const { return next_ >= args_.size(); }
-  std::string_view take() { return args_[next_++]; }
-  std::optional<std::string_view> value_for(std::string_view flag) {
-    if (done()) {
-      error_ = std::string(flag) + " needs a value";
-      return std::nullopt;
-    }
-    return take();
-  }
-  std::optional<unsigned> number_for(std::string_view flag, unsigned long max) {
-    auto text = value_for(flag);
-    if (!text) return std::nullopt;
-    auto value = parse_number(*text, max);
-    if (!value)
-      error_ = std::string(flag) + " wants a whole number up to " + std::to_string(max) +
-               ", not '" + std::string(*text) + "'";
-    return value ? std::optional<unsigned>(static_cast<unsigned>(*value)) : std::nullopt;
-  }
-  void fail(std::string message) { error_ = std::move(message); }
-  [[nodiscard]] const std::string& error() const { return error_; }
+int parse_port(std::string_view text) {
+  if (auto port = parse_number(text, 65535)) return static_cast<int>(*port);
+  throw std::invalid_argument("PORT must be a number from 0 to 65535, not '" + std::string(text) +
+                              "'");
+}
 
- private:
-  std::vector<std::string_view> args_;
-  size_t next_ = 0;
-  std::string error_;
+// The arguments after the program name, taken one at a time.
+struct Args {
+  std::span<const char* const> rest;
+
+  std::string_view next() {
+    std::string_view arg = rest.front();
+    rest = rest.subspan(1);
+    return arg;
+  }
+  std::string_view value_of(std::string_view flag) {
+    if (rest.empty()) throw std::invalid_argument(std::string(flag) + " needs a value");
+    return next();
+  }
+  unsigned number_of(std::string_view flag, unsigned long max) {
+    std::string_view text = value_of(flag);
+    if (auto value = parse_number(text, max)) return *value;
+    throw std::invalid_argument(std::string(flag) + " wants a whole number up to " +
+                                std::to_string(max) + ", not '" + std::string(text) + "'");
+  }
 };
 
-std::optional<int> parse_port(ArgWalker& args, std::string_view text) {
-  auto port = parse_number(text, 65535);
-  if (!port) args.fail("PORT must be a number from 0 to 65535, not '" + std::string(text) + "'");
-  return port ? std::optional<int>(static_cast<int>(*port)) : std::nullopt;
-}
+// Reads one argument (and the value it takes); false if it is not one this program knows.
+using ReadArg = std::function<bool(Args& args, std::string_view arg)>;
 
-// --help / --version are answered the same way by every program; returns the exit code if so.
-std::optional<int> answer_info_flag(std::string_view arg, std::string_view usage,
-                                    std::string_view program, std::string_view summary) {
-  if (arg == "--help" || arg == "-h") {
-    print_usage(std::cout, usage, program, summary);
-    return 0;
-  }
-  if (arg == "--version") {
-    std::cout << program << " " << TUTORIAL_VERSION << " (libuv " << uv_version_string() << ")\n";
-    return 0;
+// Walks the command line, answering --help and --version and reporting the first mistake (an
+// std::invalid_argument) the same way for every program. Returns the exit code if the program
+// should stop now.
+std::optional<int> walk_command_line(int argc, const char* const* argv, std::string_view usage,
+                                     std::string_view summary, const ReadArg& read_arg) {
+  std::string_view program = argv[0] != nullptr ? argv[0] : "server";
+  program = program.substr(program.rfind('/') + 1);  // npos + 1 == 0: the whole name
+  Args args{{argv + 1, argv + argc}};
+  try {
+    while (!args.rest.empty()) {
+      std::string_view arg = args.next();
+      if (arg == "--help" || arg == "-h") {
+        std::cout << program << ": " << summary << "\nusage: " << program << usage;
+        return 0;
+      }
+      if (arg == "--version") {
+        std::cout << program << " " << TUTORIAL_VERSION << " (libuv " << uv_version_string()
+                  << ")\n";
+        return 0;
+      }
+      if (!read_arg(args, arg))
+        throw std::invalid_argument("unexpected argument '" + std::string(arg) + "'");
+    }
+  } catch (const std::invalid_argument& error) {
+    std::cerr << program << ": " << error.what() << " (see --help)\n";
+    return 2;
   }
   return std::nullopt;
 }
 
-int usage_error(const std::string& message, std::string_view program) {
-  std::cerr << program << ": " << message << " (see --help)\n";
-  return 2;
-}
-
-std::string_view program_name(const char* const* argv) {
-  std::string_view path = argv[0] != nullptr ? argv[0] : "server";
-  auto slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-bool parse_stage_flag(ArgWalker& args, std::string_view arg, StageOptions& options) {
+bool read_stage_flag(Args& args, std::string_view arg, StageOptions& options) {
   if (arg == "--host") {
-    if (auto v = args.value_for(arg)) options.host = *v;
+    options.host = args.value_of(arg);
   } else if (arg == "--workers") {
-    if (auto v = args.number_for(arg, 256)) options.workers = *v;
-    if (args.error().empty() && options.workers == 0) args.fail("--workers must be at least 1");
+    options.workers = args.number_of(arg, 256);
+    if (options.workers == 0) throw std::invalid_argument("--workers must be at least 1");
   } else if (arg == "--latency") {
-    if (auto v = args.number_for(arg, 600000)) options.latency_ms = *v;
+    options.latency_ms = args.number_of(arg, 600000);
   } else if (arg == "--block") {
-    auto v = args.value_for(arg);
-    if (v && *v != "spin" && *v != "sleep")
-      args.fail("--block is spin or sleep, not '" + std::string(*v) + "'");
-    if (v) options.block = *v;
+    options.block = args.value_of(arg);
+    if (options.block != "spin" && options.block != "sleep")
+      throw std::invalid_argument("--block is spin or sleep, not '" + options.block + "'");
   } else if (arg == "--worker") {
-    if (auto v = args.value_for(arg)) options.worker_command = *v;
+    options.worker_command = args.value_of(arg);
   } else if (arg == "--data") {
-    if (auto v = args.value_for(arg)) options.data_file = *v;
+    options.data_file = args.value_of(arg);
   } else if (arg == "--queue") {
-    if (auto v = args.number_for(arg, 1000000)) options.queue_limit = *v;
+    options.queue_limit = args.number_of(arg, 1000000);
   } else if (arg == "--timeout") {
-    if (auto v = args.number_for(arg, 3600000)) options.query_timeout_ms = *v;
+    options.query_timeout_ms = args.number_of(arg, 3600000);
   } else if (arg == "--files") {
-    if (auto v = args.value_for(arg)) options.files_dir = *v;
+    options.files_dir = args.value_of(arg);
   } else if (arg == "--fork-per-query") {
     options.fork_per_query = true;
   } else if (arg == "--quiet") {
@@ -144,60 +137,45 @@ bool parse_stage_flag(ArgWalker& args, std::string_view arg, StageOptions& optio
   return true;
 }
 
-unsigned cpu_count() {
-  unsigned count = uv_available_parallelism();
-  return count == 0 ? 1 : count;
-}
-
 }  // namespace
 
 std::variant<StageOptions, int> parse_stage_options(int argc, const char* const* argv,
                                                     std::string_view summary) {
-  std::string_view program = program_name(argv);
   StageOptions options;
-  ArgWalker args(argc, argv);
   bool have_port = false;
-  while (!args.done() && args.error().empty()) {
-    std::string_view arg = args.take();
-    if (auto code = answer_info_flag(arg, kStageUsage, program, summary)) return *code;
-    if (parse_stage_flag(args, arg, options)) continue;
-    if (!arg.starts_with("-") && !have_port) {
-      have_port = true;
-      if (auto port = parse_port(args, arg)) options.port = *port;
-      continue;
-    }
-    args.fail("unexpected argument '" + std::string(arg) + "'");
-  }
-  if (!args.error().empty()) return usage_error(args.error(), program);
-  if (options.workers == 0) options.workers = cpu_count();
+  auto read_arg = [&](Args& args, std::string_view arg) {
+    if (arg.starts_with("-") || have_port) return read_stage_flag(args, arg, options);
+    have_port = true;
+    options.port = parse_port(arg);
+    return true;
+  };
+  if (auto exit_code = walk_command_line(argc, argv, kStageUsage, summary, read_arg))
+    return *exit_code;
+  if (options.workers == 0) options.workers = std::max(1U, uv_available_parallelism());
   if (options.query_timeout_ms == 0) options.query_timeout_ms = options.latency_ms * 5 + 5000;
   return options;
 }
 
 std::variant<FileServerOptions, int> parse_file_server_options(int argc, const char* const* argv,
                                                                std::string_view summary) {
-  std::string_view program = program_name(argv);
   FileServerOptions options;
-  ArgWalker args(argc, argv);
   int positionals = 0;
-  while (!args.done() && args.error().empty()) {
-    std::string_view arg = args.take();
-    if (auto code = answer_info_flag(arg, kFileServerUsage, program, summary)) return *code;
+  auto read_arg = [&](Args& args, std::string_view arg) {
     if (arg == "--host") {
-      if (auto v = args.value_for(arg)) options.host = *v;
+      options.host = args.value_of(arg);
     } else if (arg == "--quiet") {
       options.quiet = true;
-    } else if (!arg.starts_with("-") && positionals == 0) {
-      ++positionals;
-      if (auto port = parse_port(args, arg)) options.port = *port;
-    } else if (!arg.starts_with("-") && positionals == 1) {
-      ++positionals;
-      options.root = arg;
+    } else if (arg.starts_with("-") || positionals == 2) {
+      return false;
+    } else if (++positionals == 1) {
+      options.port = parse_port(arg);
     } else {
-      args.fail("unexpected argument '" + std::string(arg) + "'");
+      options.root = arg;
     }
-  }
-  if (!args.error().empty()) return usage_error(args.error(), program);
+    return true;
+  };
+  if (auto exit_code = walk_command_line(argc, argv, kFileServerUsage, summary, read_arg))
+    return *exit_code;
   return options;
 }
 

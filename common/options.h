@@ -1,12 +1,6 @@
-// options.h: the command lines of the stage programs (docs/http.md §1), parsed in one place.
-//
-//   stages 02–05:  NN-name [PORT] [--host ADDR] [--workers N] [--latency MS] [--block spin|sleep]
-//                  [--worker 'CMD ARGS…'] [--data FILE] [--queue N] [--timeout MS]
-//                  [--fork-per-query] [--files DIR] [--quiet] [--help] [--version]
-//   stage 01:      01-file-server [PORT] [ROOT] [--host ADDR] [--quiet] [--help] [--version]
-//
-// Parsing never exits the process: it returns either the options or the exit code to return
-// (0 after --help/--version, 2 after a usage error, whose message is already on stderr).
+// options.h: the command lines of the programs (docs/http.md §1; each one's --help lists them),
+// parsed in one place. Parsing never exits the process: it returns either the options or the
+// exit code to return (0 after --help/--version, 2 after a usage error, already on stderr).
 #pragma once
 
 #include <string>

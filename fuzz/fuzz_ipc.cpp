@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "common/ipc/channel.h"
-#include "common/ipc/line_framer.h"
 #include "common/ipc/protocol.h"
 
 namespace {
@@ -74,15 +73,15 @@ void check_replies_to(const rapidjson::Value& id, const rapidjson::Value& query)
 }
 
 void decode(std::string_view line) {
-  common::DecodedLine decoded = common::decode_line(line);
-  if (decoded.kind != common::DecodedLine::Kind::message) return;
-  auto request = common::decode_request(decoded.message);
+  std::optional<common::Json> message = common::parse_json(line);
+  if (!message || common::is_internal_message(*message)) return;
+  auto request = common::decode_request(*message);
   if (auto* good = std::get_if<common::QueryRequest>(&request)) {
     check_request_round_trip(*good);
     check_replies_to(*good->id, *good->query);
   }
   common::Json as_reply;
-  as_reply.CopyFrom(decoded.message, as_reply.GetAllocator());
+  as_reply.CopyFrom(*message, as_reply.GetAllocator());
   if (auto reply = common::decode_reply(as_reply)) {
     std::string text = common::to_json(as_reply);
     require(!text.empty());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <utility>
 
@@ -19,20 +20,14 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kFirstBackoffMs = 100;
 constexpr uint64_t kMaxBackoffMs = 5000;
 
-uint64_t ms_until(Clock::time_point deadline) {
-  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left > 0 ? static_cast<uint64_t>(left) : 0;
-}
-
 // The environment of a Node child with an IPC channel on fd 3 (docs/ipc.md §1).
 std::vector<std::string> worker_environment() {
   std::vector<std::string> env;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
-    std::string_view text(*entry);
-    if (text.starts_with("NODE_CHANNEL_FD=") ||
-        text.starts_with("NODE_CHANNEL_SERIALIZATION_MODE="))
-      continue;  // ours replace whatever our own parent gave us
-    env.emplace_back(text);
+    std::string_view text(*entry);  // ours replace whatever our own parent gave us
+    if (!text.starts_with("NODE_CHANNEL_FD=") &&
+        !text.starts_with("NODE_CHANNEL_SERIALIZATION_MODE="))
+      env.emplace_back(text);
   }
   env.emplace_back("NODE_CHANNEL_FD=3");
   env.emplace_back("NODE_CHANNEL_SERIALIZATION_MODE=json");
@@ -43,9 +38,7 @@ std::string default_worker_path() {
   char path[4096];
   size_t size = sizeof path;
   check(uv_exepath(path, &size), "uv_exepath");
-  std::string text(path, size);
-  auto slash = text.rfind('/');
-  return (slash == std::string::npos ? std::string(".") : text.substr(0, slash)) + "/broker-worker";
+  return std::filesystem::path(path, path + size).replace_filename("broker-worker");
 }
 
 std::vector<std::string> worker_arguments(const BrokerOptions& options) {
@@ -68,12 +61,9 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
 
 }  // namespace
 
-// ---------------------------------------------------------------------------------------------
-// Options and helpers
-
 BrokerOptions BrokerOptions::from(const StageOptions& stage) {
   BrokerOptions options;
-  options.workers = stage.workers == 0 ? 1 : stage.workers;
+  options.workers = stage.workers;
   options.latency_ms = stage.latency_ms;
   options.block = stage.block;
   options.worker_command = split_command(stage.worker_command);
@@ -96,18 +86,12 @@ int http_status_for(const Error& error) {
 
 std::vector<std::string> split_command(std::string_view command) {
   std::vector<std::string> words;
-  size_t start = 0;
-  while (start < command.size()) {
-    size_t end = command.find(' ', start);
-    if (end == std::string_view::npos) end = command.size();
+  for (size_t start = 0, end = 0; start < command.size(); start = end + 1) {
+    end = std::min(command.find(' ', start), command.size());
     if (end > start) words.emplace_back(command.substr(start, end - start));
-    start = end + 1;
   }
   return words;
 }
-
-// ---------------------------------------------------------------------------------------------
-// The broker: queue, dispatch, replacement and shutdown.
 
 Broker::Broker(uv_loop_t& loop, BrokerOptions options)
     : loop_(loop),
@@ -123,21 +107,16 @@ Broker::Broker(uv_loop_t& loop, BrokerOptions options)
   respawn_timer_->data = this;
   if (options_.fork_per_query) return;  // children are started per query
   for (unsigned i = 0; i < options_.workers; ++i) {
-    int rc = spawn_worker(false);
-    if (rc == 0) continue;
-    abandon();
-    throw UvError(rc, "cannot start worker '" + argv_storage_[0] + "'");
+    if (int rc = spawn_worker(false); rc < 0) {
+      for (auto& worker : workers_) worker->abandon();
+      throw UvError(rc, "cannot start worker '" + argv_storage_[0] + "'");
+    }
   }
 }
 
 Broker::~Broker() {
-  if (!closed_) abandon();
-}
-
-void Broker::abandon() noexcept {
+  if (closed_) return;
   for (auto& worker : workers_) worker->abandon();
-  workers_.clear();
-  queue_.clear();
 }
 
 void Broker::query(std::string_view bucket, const rapidjson::Value& query, Callback done) {
@@ -186,28 +165,23 @@ size_t Broker::active_workers() const noexcept {
                                            [](const auto& w) { return !w->retiring(); }));
 }
 
-// Hands queued queries to idle workers, oldest first.
+// Hands queued queries to idle workers, oldest first (fork-per-query: to fresh ones).
 void Broker::pump() {
   while (!queue_.empty() && !closing_) {
-    WorkerProcess* worker = idle_worker();
-    if (worker == nullptr) {
-      if (!options_.fork_per_query || active_workers() >= options_.workers) break;
-      int rc = spawn_worker(true);
-      if (rc == 0) continue;  // the new worker is picked on the next round
+    auto idle = std::find_if(workers_.begin(), workers_.end(),
+                             [](const auto& worker) { return worker->accepts_queries(); });
+    if (idle != workers_.end()) {
+      (*idle)->send(std::move(queue_.front()));
+    } else if (!options_.fork_per_query || active_workers() >= options_.workers) {
+      break;
+    } else if (int rc = spawn_worker(true); rc < 0) {
       fail_later(loop_, std::move(queue_.front()), spawn_failure(rc));
-      queue_.pop_front();
-      continue;
+    } else {
+      continue;  // the new worker is picked on the next round
     }
-    worker->send(std::move(queue_.front()));
     queue_.pop_front();
   }
   arm_queue_timer();
-}
-
-WorkerProcess* Broker::idle_worker() {
-  for (auto& worker : workers_)
-    if (worker->accepts_queries()) return worker.get();
-  return nullptr;
 }
 
 int Broker::spawn_worker(bool single_use) {
@@ -246,18 +220,15 @@ void Broker::schedule_respawn() {
   if (uv_is_active(respawn_timer_.handle())) return;
   unsigned shift = std::min(quick_deaths_ == 0 ? 0U : quick_deaths_ - 1, 6U);
   uint64_t delay = std::min(kFirstBackoffMs << shift, kMaxBackoffMs);
-  check(uv_timer_start(
-            respawn_timer_.get(),
-            [](uv_timer_t* timer) {
-              auto* self = static_cast<Broker*>(timer->data);
-              if (self == nullptr) return;
-              guard(self->loop_, [self] {
-                self->ensure_pool();
-                self->pump();
-              });
-            },
-            delay, 0),
+  check(uv_timer_start(respawn_timer_.get(), on_timer<&Broker::worker_retiring>, delay, 0),
         "uv_timer_start");
+}
+
+// The callback of the broker's timers: (broker->*Then)(), inside guard.
+template <void (Broker::*Then)()>
+void Broker::on_timer(uv_timer_t* timer) {
+  auto* self = static_cast<Broker*>(timer->data);
+  if (self != nullptr) guard(self->loop_, [self] { (self->*Then)(); });
 }
 
 void Broker::worker_answered() {
@@ -265,18 +236,14 @@ void Broker::worker_answered() {
   pump();
 }
 
+// Also the respawn timer's callback.
 void Broker::worker_retiring() {
   ensure_pool();
   pump();
 }
 
 void Broker::worker_finished(WorkerProcess& worker) {
-  bool unexpected = !worker.expected_end();
-  if (std::optional<PendingQuery> lost = worker.take_query()) {
-    std::string what = worker.describe_end() + (unexpected ? " while answering this query" : "");
-    fail_later(loop_, std::move(*lost), Error{"EWORKER", what});
-  }
-  if (unexpected && !closing_)
+  if (!worker.expected_end() && !closing_)
     std::cerr << "broker: " << worker.describe_end() << "; starting another\n";
   bool young = worker.died_young();
   free_later(worker);
@@ -310,14 +277,10 @@ void Broker::fail_all_queued(const Error& error) {
 void Broker::arm_queue_timer() {
   if (!queue_timer_.is_open() || queue_.empty() || uv_is_active(queue_timer_.handle())) return;
   auto deadline = queue_.front().queued_at + std::chrono::milliseconds(options_.query_timeout_ms);
+  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
   uv_update_time(&loop_);  // see WorkerProcess::start_timer
-  check(uv_timer_start(
-            queue_timer_.get(),
-            [](uv_timer_t* timer) {
-              auto* self = static_cast<Broker*>(timer->data);
-              if (self != nullptr) guard(self->loop_, [self] { self->expire_queued(); });
-            },
-            ms_until(deadline), 0),
+  check(uv_timer_start(queue_timer_.get(), on_timer<&Broker::expire_queued>,
+                       std::max<int64_t>(left, 0), 0),
         "uv_timer_start");
 }
 
@@ -338,13 +301,12 @@ void Broker::close(std::function<void()> done) {
   if (closed_) return call_close_callbacks();  // already closed: still answer asynchronously
   if (closing_) return;
   closing_ = true;
-  uv_timer_stop(queue_timer_.get());
-  uv_timer_stop(respawn_timer_.get());
+  queue_timer_.close();
+  respawn_timer_.close();
   Error closed{"ECLOSED", "the broker is shutting down"};
   fail_all_queued(closed);
-  std::vector<WorkerProcess*> workers;  // retire() may finish a worker, which leaves workers_
-  for (auto& worker : workers_) workers.push_back(worker.get());
-  for (WorkerProcess* worker : workers) {
+  // A worker not yet retiring has not exited, so retire() cannot finish it: workers_ stays put.
+  for (auto& worker : workers_) {
     std::optional<PendingQuery> busy = worker->take_query();
     if (busy) fail_later(loop_, std::move(*busy), closed);
     if (!worker->retiring()) worker->retire(busy ? SIGTERM : 0);  // idle ones exit on EOF
@@ -356,8 +318,6 @@ void Broker::close(std::function<void()> done) {
 void Broker::finish_close_when_done() {
   if (closed_ || !workers_.empty()) return;
   closed_ = true;
-  queue_timer_.close();
-  respawn_timer_.close();
   call_close_callbacks();
 }
 

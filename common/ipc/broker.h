@@ -10,11 +10,8 @@
 //
 // Any program that speaks the contract can be the worker (our broker-worker, or
 // `node tests/node/db.js`). Every query completes exactly once and always asynchronously —
-// never inside query() — with a result or with an Error whose code says what happened:
-//   ENOTFOUND (the worker found no such user)   EINVAL/EBADQUERY (a query it could not read)
-//   EQUEUEFULL (too many waiting)   ETIMEDOUT (no answer in time: the worker is replaced)
-//   EWORKER (the worker died or could not be started)   ECLOSED (the broker is shutting down)
-// http_status_for() maps them to the status a server answers.
+// never inside query() — with a result or with an Error whose code says what happened
+// (docs/ipc.md §6); http_status_for() maps it to the status a server answers.
 //
 // A write to a worker that just died must fail with EPIPE instead of killing the parent: a
 // program using the broker ignores SIGPIPE (the HTTP server does it for the stages).
@@ -96,7 +93,6 @@ class Broker : private WorkerProcess::Owner {
   [[nodiscard]] size_t in_flight() const noexcept;
   [[nodiscard]] std::vector<int> worker_pids() const;  // live workers (not being retired)
   [[nodiscard]] uint64_t workers_started() const noexcept { return workers_started_; }
-  [[nodiscard]] const BrokerOptions& options() const noexcept { return options_; }
 
  private:
   // WorkerProcess::Owner
@@ -104,8 +100,9 @@ class Broker : private WorkerProcess::Owner {
   void worker_retiring() override;
   void worker_finished(WorkerProcess& worker) override;
 
+  template <void (Broker::*Then)()>
+  static void on_timer(uv_timer_t* timer);
   void pump();
-  WorkerProcess* idle_worker();
   [[nodiscard]] int spawn_worker(bool single_use);
   [[nodiscard]] Error spawn_failure(int rc) const;
   void ensure_pool();
@@ -116,7 +113,6 @@ class Broker : private WorkerProcess::Owner {
   void expire_queued();
   void finish_close_when_done();
   void call_close_callbacks();
-  void abandon() noexcept;
   [[nodiscard]] size_t active_workers() const noexcept;
 
   uv_loop_t& loop_;

@@ -10,39 +10,38 @@ namespace {
 
 constexpr size_t kReadBufferSize = size_t{64} * 1024;
 
-bool is_blank(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
-
 void report_invalid_line(std::string_view line, const std::string& why) {
   constexpr size_t kShown = 80;
-  std::string shown(line.substr(0, kShown));
-  if (line.size() > kShown) shown += "…";
-  std::cerr << "ipc: ignoring a line that is not JSON (" << why << "): " << shown << "\n";
+  std::cerr << "ipc: ignoring a line that is not JSON (" << why << "): " << line.substr(0, kShown)
+            << (line.size() > kShown ? "…" : "") << "\n";
 }
 
 }  // namespace
 
 bool is_internal_message(const rapidjson::Value& message) {
-  if (!message.IsObject()) return false;
-  auto cmd = message.FindMember("cmd");
-  if (cmd == message.MemberEnd() || !cmd->value.IsString()) return false;
-  std::string_view text(cmd->value.GetString(), cmd->value.GetStringLength());
-  return text.size() > 5 && text.starts_with("NODE_");
+  const rapidjson::Value* cmd = find_member(message, "cmd");
+  return cmd != nullptr && cmd->IsString() && cmd->GetStringLength() > 5 &&
+         string_of(*cmd).starts_with("NODE_");
 }
 
-DecodedLine decode_line(std::string_view line) {
-  DecodedLine decoded;
-  if (is_blank(line)) return decoded;
-  std::optional<Json> message = parse_json(line, &decoded.error);
-  if (!message) {
-    decoded.kind = DecodedLine::Kind::invalid;
-    return decoded;
+LineFramer::Result LineFramer::feed(std::string_view chunk, const OnLine& on_line) {
+  auto overflow = [this] {
+    tail_.clear();
+    return Result::overflow;
+  };
+  for (size_t end = chunk.find('\n'); end != std::string_view::npos; end = chunk.find('\n')) {
+    if (tail_.size() + end > max_line_) return overflow();
+    std::string_view line = chunk.substr(0, end);
+    chunk.remove_prefix(end + 1);
+    if (!tail_.empty()) line = tail_.append(line);  // its start came in an earlier chunk
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    bool keep_going = on_line(line);
+    tail_.clear();  // only now: `line` may point into it
+    if (!keep_going) return Result::stopped;
   }
-  decoded.kind =
-      is_internal_message(*message) ? DecodedLine::Kind::internal : DecodedLine::Kind::message;
-  decoded.message = std::move(*message);
-  return decoded;
+  if (tail_.size() + chunk.size() > max_line_) return overflow();
+  tail_.append(chunk);
+  return Result::ok;
 }
 
 // One write: the bytes live here until libuv says they have been written (or cancelled).
@@ -52,15 +51,10 @@ struct IpcChannel::WriteRequest {
 };
 
 IpcChannel::IpcChannel(uv_loop_t& loop, size_t max_line)
-    : loop_(loop),
-      pipe_(loop, uv_pipe_init, 0),  // ipc=0: plain bytes, we never pass handles
+    : pipe_(loop, uv_pipe_init, 0),  // ipc=0: plain bytes, we never pass handles
       framer_(max_line),
-      read_buffer_(new char[kReadBufferSize]) {
+      read_buffer_(kReadBufferSize) {
   pipe_->data = this;
-}
-
-IpcChannel::~IpcChannel() {
-  close();
 }
 
 void IpcChannel::open(int fd) {
@@ -77,6 +71,10 @@ void IpcChannel::start(MessageHandler on_message, EndHandler on_end, InvalidHand
   on_message_ = std::move(on_message);
   on_end_ = std::move(on_end);
   on_invalid_ = on_invalid ? std::move(on_invalid) : InvalidHandler(report_invalid_line);
+  auto on_alloc = [](uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
+    std::vector<char>& buffer = static_cast<IpcChannel*>(handle->data)->read_buffer_;
+    *buf = uv_buf_init(buffer.data(), static_cast<unsigned>(buffer.size()));
+  };
   check(uv_read_start(pipe_.stream(), on_alloc, on_read), "uv_read_start");
 }
 
@@ -97,67 +95,51 @@ void IpcChannel::on_written(uv_write_t* req, int status) {
   std::unique_ptr<WriteRequest> request(static_cast<WriteRequest*>(req->data));
   auto* self = static_cast<IpcChannel*>(req->handle->data);
   if (self == nullptr || status == 0) return;  // written, or cancelled by close()
-  guard(self->loop_, [&] { self->end(uv_failure(status, "write to IPC channel")); });
-}
-
-void IpcChannel::on_alloc(uv_handle_t* handle, size_t /*suggested*/, uv_buf_t* buf) {
-  auto* self = static_cast<IpcChannel*>(handle->data);
-  *buf = uv_buf_init(self->read_buffer_.get(), kReadBufferSize);
+  guard(*req->handle->loop, [&] { self->end(uv_failure(status, "write to IPC channel")); });
 }
 
 void IpcChannel::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<IpcChannel*>(stream->data);
-  if (self == nullptr) return;
-  guard(self->loop_, [&] {
-    if (nread > 0) {
-      self->take_chunk(std::string_view(buf->base, static_cast<size_t>(nread)));
-    } else if (nread == UV_EOF) {
-      self->framer_.drop_tail();  // an unterminated last line is not a message
-      self->end(std::nullopt);
-    } else if (nread < 0) {
-      self->end(uv_failure(static_cast<int>(nread), "read from IPC channel"));
-    }
-    // nread == 0: nothing to read right now (EAGAIN); not an end.
+  if (self == nullptr || nread == 0) return;  // 0: nothing to read right now (EAGAIN)
+  guard(*stream->loop, [&] {
+    if (nread > 0) return self->take_chunk({buf->base, static_cast<size_t>(nread)});
+    if (nread != UV_EOF)
+      return self->end(uv_failure(static_cast<int>(nread), "read from IPC channel"));
+    self->framer_.drop_tail();  // an unterminated last line is not a message
+    self->end(std::nullopt);
   });
 }
 
+// NOLINTBEGIN(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
 void IpcChannel::take_chunk(std::string_view chunk) {
-  auto result = framer_.feed(chunk, [this](std::string_view line) { return take_line(line); });
-  if (result == LineFramer::Result::overflow) {
+  auto take_line = [this](std::string_view line) {
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) return true;  // blank
+    std::string why;
+    if (std::optional<Json> message = parse_json(line, &why)) {
+      if (!is_internal_message(*message)) on_message_(*message);  // else Node's, not ours
+    } else {
+      on_invalid_(line, why);
+    }
+    return is_open();  // a handler may have closed us; then the rest of the chunk is dropped
+  };
+  if (framer_.feed(chunk, take_line) == LineFramer::Result::overflow) {
     end(Error{"EMSGSIZE", "IPC message longer than " + std::to_string(framer_.max_line()) +
                               " bytes without a newline"});
   }
 }
-
-bool IpcChannel::take_line(std::string_view line) {
-  DecodedLine decoded = decode_line(line);
-  switch (decoded.kind) {
-    case DecodedLine::Kind::message:
-      on_message_(decoded.message);
-      break;
-    case DecodedLine::Kind::invalid:
-      on_invalid_(line, decoded.error);
-      break;
-    case DecodedLine::Kind::internal:  // Node's own traffic (handle passing, cluster): not ours
-    case DecodedLine::Kind::blank:
-      break;
-  }
-  return is_open();  // a handler may have closed us; then the rest of the chunk is dropped
-}
+// NOLINTEND(clang-analyzer-cplusplus.NewDelete)
 
 void IpcChannel::end(std::optional<Error> error) {
-  if (ended_) return;
-  ended_ = true;
+  if (!is_open()) return;
   EndHandler on_end = std::move(on_end_);
   close();
   if (on_end) on_end(std::move(error));
 }
 
+// The handlers are kept: close() may run inside one of them, which must not be destroyed while
+// it runs. With the pipe closed they are never called again.
 void IpcChannel::close() noexcept {
-  ended_ = true;
-  // The handlers are kept: close() may run inside one of them, which must not be destroyed
-  // while it runs. ended_ keeps them from being called again.
-  pipe_.close();  // clears pipe->data, so late write callbacks find no owner
+  pipe_.close();  // clears pipe->data, so late callbacks find no owner
 }
 
 size_t IpcChannel::pending_bytes() const noexcept {

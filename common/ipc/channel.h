@@ -1,4 +1,5 @@
-// ipc/channel.h: one end of a Node-compatible IPC channel (newline-delimited JSON on a pipe).
+// ipc/channel.h: one end of a Node-compatible IPC channel (newline-delimited JSON on a pipe),
+// and the LineFramer that cuts its byte stream into lines.
 //
 // Both sides use it: the broker on the pipe uv_spawn created for a worker, the worker on the fd
 // named by NODE_CHANNEL_FD. Each complete line is parsed as one JSON message; Node-internal
@@ -15,25 +16,50 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include "common/ipc/line_framer.h"
 #include "common/json.h"
 #include "common/uv/error.h"
 #include "common/uv/handle.h"
 
 namespace common {
 
+// A stream read hands us chunks, not messages: one read may hold half a message, or several.
+// LineFramer keeps the unterminated rest between reads and calls back once per complete line.
+// Lines that lie wholly inside one chunk are passed as views into that chunk (no copy); only a
+// line split across reads is assembled in the framer's own buffer. A trailing '\r' is removed,
+// so "\r\n" works too. A line longer than the limit ends the stream with an overflow: a peer
+// that never sends '\n' must not make us buffer without bound.
+class LineFramer {
+ public:
+  static constexpr size_t kDefaultMaxLine = size_t{16} << 20;  // 16 MiB
+
+  enum class Result {
+    ok,        // every complete line was delivered; the rest is kept for the next chunk
+    stopped,   // on_line returned false; the remaining bytes of this chunk were dropped
+    overflow,  // a line exceeded the limit; the buffer was cleared, the stream is unusable
+  };
+
+  // Called per line, without its terminator; the view is valid only during the call.
+  // Returning false stops delivery (the caller closed the stream, say).
+  using OnLine = std::function<bool(std::string_view line)>;
+
+  explicit LineFramer(size_t max_line = kDefaultMaxLine) : max_line_(max_line) {}
+
+  Result feed(std::string_view chunk, const OnLine& on_line);
+
+  // At end of stream: the unterminated tail is not a message (Node drops it too).
+  void drop_tail() noexcept { tail_.clear(); }
+  [[nodiscard]] size_t buffered() const noexcept { return tail_.size(); }
+  [[nodiscard]] size_t max_line() const noexcept { return max_line_; }
+
+ private:
+  std::string tail_;
+  size_t max_line_;
+};
+
 // True for the messages Node keeps for itself: {"cmd":"NODE_…"} with more than 5 characters.
 bool is_internal_message(const rapidjson::Value& message);
-
-// What one line of the wire is.
-struct DecodedLine {
-  enum class Kind { message, internal, blank, invalid };
-  Kind kind = Kind::blank;
-  Json message;       // the parsed value when kind is message or internal
-  std::string error;  // why it is invalid, when kind is invalid
-};
-DecodedLine decode_line(std::string_view line);
 
 class IpcChannel {
  public:
@@ -46,12 +72,9 @@ class IpcChannel {
   using InvalidHandler = std::function<void(std::string_view line, const std::string& why)>;
 
   explicit IpcChannel(uv_loop_t& loop, size_t max_line = LineFramer::kDefaultMaxLine);
-  ~IpcChannel();
-  IpcChannel(const IpcChannel&) = delete;
-  IpcChannel& operator=(const IpcChannel&) = delete;
 
   // The pipe to hand to uv_spawn (stdio entry with UV_CREATE_PIPE) before start().
-  [[nodiscard]] uv_pipe_t* pipe() const noexcept { return pipe_.get(); }
+  [[nodiscard]] uv_stream_t* stream() const noexcept { return pipe_.stream(); }
   // The child side: adopt an inherited fd (NODE_CHANNEL_FD). Throws UvError, also when the fd
   // is not a pipe or a Unix socket (a closed fd, a file, a terminal).
   void open(int fd);
@@ -63,29 +86,25 @@ class IpcChannel {
   // that has ended or been closed the message is dropped.
   void send(std::string json_line);
 
-  // Stops reading and closes the pipe; idempotent. Unsent messages are dropped; no handler is
-  // called afterwards.
+  // Stops reading and closes the pipe (the destructor does too); idempotent. Unsent messages are
+  // dropped; no handler is called afterwards.
   void close() noexcept;
-  [[nodiscard]] bool is_open() const noexcept { return pipe_.is_open() && !ended_; }
+  [[nodiscard]] bool is_open() const noexcept { return pipe_.is_open(); }
   // Bytes libuv still holds in its write queue: what the peer has not taken yet.
   [[nodiscard]] size_t pending_bytes() const noexcept;
 
  private:
   struct WriteRequest;
-  static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_written(uv_write_t* req, int status);
   void take_chunk(std::string_view chunk);
-  bool take_line(std::string_view line);
   void end(std::optional<Error> error);
 
-  uv_loop_t& loop_;
   Handle<uv_pipe_t> pipe_;
   LineFramer framer_;
   // One read buffer reused for every read: libuv never has two reads in flight on a stream and
   // take_chunk() copies whatever it keeps, so the buffer is free again when on_read returns.
-  std::unique_ptr<char[]> read_buffer_;
-  bool ended_ = false;
+  std::vector<char> read_buffer_;
   MessageHandler on_message_;
   EndHandler on_end_;
   InvalidHandler on_invalid_;

@@ -39,20 +39,12 @@ WorkerProcess::WorkerProcess(uv_loop_t& loop, Owner& owner, Limits limits, bool 
   timer_->data = this;
 }
 
-WorkerProcess::~WorkerProcess() {
-  close_process();
-  channel_.close();
-}
-
 int WorkerProcess::spawn(char** argv, char** env) {
-  uv_stdio_container_t stdio[4];
-  for (int fd = 0; fd < 3; ++fd) {  // index = the child's fd: 0–2 inherited, 3 the channel
-    stdio[fd].flags = UV_INHERIT_FD;
-    stdio[fd].data.fd = fd;
-  }
-  stdio[3].flags =
-      static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE);
-  stdio[3].data.stream = reinterpret_cast<uv_stream_t*>(channel_.pipe());
+  auto inherit = [](int fd) { return uv_stdio_container_t{UV_INHERIT_FD, {.fd = fd}}; };
+  auto pipe = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE);
+  // Index = the child's fd: 0–2 inherited, 3 the channel.
+  uv_stdio_container_t stdio[] = {
+      inherit(0), inherit(1), inherit(2), {pipe, {.stream = channel_.stream()}}};
   uv_process_options_t options{};
   options.exit_cb = on_exit;
   options.file = argv[0];
@@ -65,24 +57,25 @@ int WorkerProcess::spawn(char** argv, char** env) {
   // when we close the channel (or when it breaks because we died).
   options.flags = UV_PROCESS_DETACHED;
   spawned_at_ = Clock::now();
-  process_ = new uv_process_t{};
+  process_ = Handle<uv_process_t>(new uv_process_t{});
   process_->data = this;
-  int rc = uv_spawn(&loop_, process_, &options);
-  if (rc < 0) {
-    close_process();  // a failed uv_spawn still needs uv_close
-    return rc;
-  }
+  // A failed uv_spawn still needs uv_close: process_ does it when the worker is discarded.
+  if (int rc = uv_spawn(&loop_, process_.get(), &options); rc < 0) return rc;
   pid_ = process_->pid;
   channel_.start([this](Json& message) { on_message(message); },
-                 [this](std::optional<Error> error) { on_channel_end(std::move(error)); },
+                 [this](std::optional<Error> error) {
+                   channel_error_ = std::move(error);
+                   if (exited_) return finish();
+                   if (!expected_end_) start_timer(kLostGraceMs);  // no channel: useless
+                 },
                  [this](std::string_view, const std::string& why) {
                    garbled("a line that is not JSON (" + why + ")");
                  });
   return 0;
 }
 
-bool WorkerProcess::accepts_queries() const {
-  return !retiring_ && !busy() && !(single_use_ && used_);
+bool WorkerProcess::retiring() const {
+  return expected_end_ || exited_ || !channel_.is_open();
 }
 
 bool WorkerProcess::died_young() const {
@@ -104,7 +97,6 @@ std::string WorkerProcess::describe_end() const {
 }
 
 void WorkerProcess::send(PendingQuery query) {
-  used_ = true;
   query.started = single_use_ ? spawned_at_ : Clock::now();  // fork mode: spawning counts
   channel_.send(std::move(query.request));
   query_ = std::move(query);
@@ -117,42 +109,40 @@ std::optional<PendingQuery> WorkerProcess::take_query() {
 
 void WorkerProcess::retire(int signal) {
   expected_end_ = true;
-  retiring_ = true;
-  if (!channel_ended_) {
-    channel_ended_ = true;
-    channel_.close();
-  }
-  if (!exited_ && signal != 0) kill(signal);
+  channel_.close();
+  if (signal != 0) kill(signal);
   if (exited_) return finish();
   start_timer(limits_.grace_ms);
 }
 
 void WorkerProcess::abandon() noexcept {
-  bool reap = process_ != nullptr && !exited_;
-  if (reap) uv_process_kill(process_, SIGKILL);
-  close_process();  // libuv no longer reaps it, so we do
   channel_.close();
-  if (reap) {
-    while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
+  if (!process_.is_open() || exited_) return;
+  uv_process_kill(process_.get(), SIGKILL);
+  process_.close();  // libuv no longer reaps it, so we do
+  while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
 }
 
 void WorkerProcess::on_exit(uv_process_t* process, int64_t exit_status, int term_signal) {
   auto* self = static_cast<WorkerProcess*>(process->data);
   if (self == nullptr) return;
-  guard(self->loop_, [&] { self->exited(exit_status, term_signal); });
+  guard(self->loop_, [&] {
+    self->exited_ = true;
+    self->exit_status_ = exit_status;
+    self->term_signal_ = term_signal;
+    if (!self->channel_.is_open()) return self->finish();
+    self->start_timer(kLostGraceMs);  // its last reply may still be in the pipe: read it first
+  });
 }
 
+// Once retiring, the timer is the grace period; before, the query's deadline.
 void WorkerProcess::on_timer(uv_timer_t* timer) {
   auto* self = static_cast<WorkerProcess*>(timer->data);
   if (self == nullptr) return;
-  guard(self->loop_, [&] {
-    if (self->retiring_) {
-      self->grace_over();
-    } else {
-      self->deadline_passed();
-    }
+  guard(self->loop_, [self] {
+    if (self->retiring()) return self->grace_over();
+    self->deadline_passed();
   });
 }
 
@@ -173,76 +163,54 @@ void WorkerProcess::on_message(Json& message) {
   answered.done(std::move(reply->error), std::move(message), timing);
 }
 
-void WorkerProcess::on_channel_end(std::optional<Error> error) {
-  channel_ended_ = true;
-  if (error) channel_error_ = std::move(error);
-  retiring_ = true;
-  if (exited_) return finish();
-  if (!expected_end_) start_timer(kLostGraceMs);  // a worker without a channel is useless
-}
-
-void WorkerProcess::exited(int64_t exit_status, int term_signal) {
-  exited_ = true;
-  exit_status_ = exit_status;
-  term_signal_ = term_signal;
-  retiring_ = true;
-  if (channel_ended_) return finish();
-  start_timer(kLostGraceMs);  // its last reply may still be in the pipe: read it first
-}
-
 // Something the worker should not have sent. It can only have been meant as the answer to its
-// query: that fails now (502), not at its timeout with a 504, and the worker, whose state
-// nobody knows any more, is replaced.
+// query: that fails now (502), not at its timeout with a 504.
 void WorkerProcess::garbled(const std::string& what) {
   std::cerr << "broker: worker pid " << pid_ << " sent " << what << "\n";
-  if (!query_ || retiring_) return;
-  fail_later(loop_, *take_query(),
-             Error{"EWORKER", "worker pid " + std::to_string(pid_) + " sent " + what +
-                                  " instead of an answer"});
-  replace(SIGTERM);
+  if (!query_ || retiring()) return;
+  replace(SIGTERM, Error{"EWORKER", "worker pid " + std::to_string(pid_) + " sent " + what +
+                                        " instead of an answer"});
 }
 
 void WorkerProcess::deadline_passed() {
   if (!query_) return;
-  PendingQuery late = *take_query();
-  Error timeout{"ETIMEDOUT", "query " + late.bucket + " #" + std::to_string(late.id) +
+  Error timeout{"ETIMEDOUT", "query " + query_->bucket + " #" + std::to_string(query_->id) +
                                  " got no answer within " +
                                  std::to_string(limits_.query_timeout_ms) + " ms; worker pid " +
                                  std::to_string(pid_) + " was replaced"};
   std::cerr << "broker: " << timeout.message << "\n";
-  fail_later(loop_, std::move(late), std::move(timeout));
-  replace(SIGKILL);
+  replace(SIGKILL, std::move(timeout));
 }
 
 void WorkerProcess::grace_over() {
-  if (!exited_) {
-    kill(SIGKILL);  // its exit callback finishes it
-    return;
-  }
-  if (!channel_ended_) {  // exited, but someone else holds the channel open
-    channel_ended_ = true;
-    channel_.close();
-    finish();
-  }
+  if (!exited_) return kill(SIGKILL);  // its exit callback finishes it
+  channel_.close();                    // exited, but someone else holds the channel open
+  finish();
 }
 
-void WorkerProcess::replace(int signal) {
+// Fails the query with `error` and lets the worker, whose state nobody knows any more, go.
+void WorkerProcess::replace(int signal, Error error) {
+  fail_later(loop_, *take_query(), std::move(error));
   retire(signal);
   owner_.worker_retiring();
 }
 
-// Called once, when both the process and the channel are done.
+// Called when both the process and the channel are done; a query still held is lost with it.
 void WorkerProcess::finish() {
   if (finished_) return;
   finished_ = true;
   uv_timer_stop(timer_.get());
-  close_process();
+  process_.close();
+  if (query_) {
+    fail_later(loop_, *take_query(),
+               Error{"EWORKER", describe_end() + " while answering this query"});
+  }
   owner_.worker_finished(*this);
 }
 
 void WorkerProcess::kill(int signal) {
-  if (process_ == nullptr || exited_) return;
-  int rc = uv_process_kill(process_, signal);
+  if (!process_.is_open() || exited_) return;
+  int rc = uv_process_kill(process_.get(), signal);
   if (rc < 0 && rc != UV_ESRCH) std::cerr << describe_uv(rc, "broker: uv_process_kill") << "\n";
 }
 
@@ -251,15 +219,6 @@ void WorkerProcess::start_timer(uint64_t ms) {
   // spawn, say) it lags, and a timer started from it would fire early.
   uv_update_time(&loop_);
   check(uv_timer_start(timer_.get(), on_timer, ms, 0), "uv_timer_start");
-}
-
-void WorkerProcess::close_process() noexcept {
-  if (process_ == nullptr) return;
-  process_->data = nullptr;
-  auto* handle = reinterpret_cast<uv_handle_t*>(process_);
-  if (!uv_is_closing(handle))  // else someone closed the whole loop: its memory is theirs
-    uv_close(handle, [](uv_handle_t* closed) { delete reinterpret_cast<uv_process_t*>(closed); });
-  process_ = nullptr;
 }
 
 }  // namespace common

@@ -60,7 +60,7 @@ class WorkerProcess {
     // A worker gave up on its query and is retiring: its replacement starts now, not when it
     // has been reaped.
     virtual void worker_retiring() = 0;
-    // The process has exited and the channel has ended; any query it held is still in it.
+    // The process has exited and the channel has ended; a query it held has failed (EWORKER).
     virtual void worker_finished(WorkerProcess& worker) = 0;
 
    protected:
@@ -74,16 +74,15 @@ class WorkerProcess {
 
   // `single_use`: retires after its first answer (fork-per-query).
   WorkerProcess(uv_loop_t& loop, Owner& owner, Limits limits, bool single_use);
-  ~WorkerProcess();
-  WorkerProcess(const WorkerProcess&) = delete;
-  WorkerProcess& operator=(const WorkerProcess&) = delete;
 
-  // Starts the process with the channel on its fd 3. Returns 0 or a libuv error.
+  // Starts the process with the channel on its fd 3. Returns 0, or a libuv error after which
+  // the worker is only to be destroyed.
   [[nodiscard]] int spawn(char** argv, char** env);
 
-  [[nodiscard]] bool accepts_queries() const;
+  [[nodiscard]] bool accepts_queries() const { return !retiring() && !busy(); }
   [[nodiscard]] bool busy() const { return query_.has_value(); }
-  [[nodiscard]] bool retiring() const { return retiring_; }
+  // No new queries: we asked it to go, or its process or channel ended; waiting to be reaped.
+  [[nodiscard]] bool retiring() const;
   [[nodiscard]] int pid() const { return pid_; }
   [[nodiscard]] bool expected_end() const { return expected_end_; }
   [[nodiscard]] bool died_young() const;
@@ -102,23 +101,20 @@ class WorkerProcess {
   static void on_exit(uv_process_t* process, int64_t exit_status, int term_signal);
   static void on_timer(uv_timer_t* timer);
   void on_message(Json& message);
-  void on_channel_end(std::optional<Error> error);
-  void exited(int64_t exit_status, int term_signal);
   void garbled(const std::string& what);
   void deadline_passed();
   void grace_over();
-  void replace(int signal);
+  void replace(int signal, Error error);
   void finish();
   void kill(int signal);
   void start_timer(uint64_t ms);
-  void close_process() noexcept;
 
   uv_loop_t& loop_;
   Owner& owner_;
   Limits limits_;
   IpcChannel channel_;
   Handle<uv_timer_t> timer_;  // the query's deadline, or a grace period once retiring
-  uv_process_t* process_ = nullptr;
+  Handle<uv_process_t> process_;
   std::optional<PendingQuery> query_;
   std::chrono::steady_clock::time_point spawned_at_;
   std::optional<Error> channel_error_;
@@ -126,11 +122,8 @@ class WorkerProcess {
   int term_signal_ = 0;
   int pid_ = 0;
   bool single_use_;
-  bool used_ = false;
-  bool retiring_ = false;      // no new queries; waiting to be reaped
   bool expected_end_ = false;  // we asked it to go
   bool exited_ = false;
-  bool channel_ended_ = false;
   bool finished_ = false;
 };
 

@@ -14,7 +14,9 @@
 namespace common {
 
 // "uv_listen: EADDRINUSE (address already in use)"
-std::string describe_uv(int rc, std::string_view what);
+inline std::string describe_uv(int rc, std::string_view what) {
+  return std::string(what) + ": " + uv_err_name(rc) + " (" + uv_strerror(rc) + ")";
+}
 
 class UvError : public std::runtime_error {
  public:
@@ -43,16 +45,6 @@ struct Error {
 // peer)"}.
 inline Error uv_failure(int rc, std::string_view what) {
   return Error{uv_err_name(rc), describe_uv(rc, what)};
-}
-
-inline std::string describe_uv(int rc, std::string_view what) {
-  std::string text(what);
-  text += ": ";
-  text += uv_err_name(rc);
-  text += " (";
-  text += uv_strerror(rc);
-  text += ")";
-  return text;
 }
 
 }  // namespace common

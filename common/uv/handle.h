@@ -23,11 +23,12 @@ class Handle {
   Handle(uv_loop_t& loop, Init init, Args&&... args) : raw_(new T{}) {
     int rc = init(&loop, raw_, std::forward<Args>(args)...);
     if (rc < 0) {
-      delete raw_;  // never initialised, so libuv knows nothing of it: plain delete is right.
-      raw_ = nullptr;
+      delete std::exchange(raw_, nullptr);  // never initialised: libuv knows nothing of it
       throw UvError(rc, "handle init");
     }
   }
+  // Adopts a handle already initialised (uv_spawn initialises its own), or holds none.
+  explicit Handle(T* initialised = nullptr) noexcept : raw_(initialised) {}
   ~Handle() { close(); }
 
   Handle(const Handle&) = delete;

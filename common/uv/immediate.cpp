@@ -19,7 +19,9 @@ ImmediateQueue::ImmediateQueue(uv_loop_t& loop)
 
 void ImmediateQueue::push(std::function<void()> fn) {
   if (!check_.is_open()) throw std::logic_error("set_immediate: the loop is closed");
-  start();  // already started while functions wait: then a no-op
+  // Already started while functions wait: then both are no-ops.
+  check(uv_check_start(check_.get(), on_check), "uv_check_start");
+  check(uv_idle_start(idle_.get(), [](uv_idle_t* /*idle*/) {}), "uv_idle_start");
   queue_.push_back(std::move(fn));
 }
 
@@ -41,20 +43,11 @@ void ImmediateQueue::on_check(uv_check_t* handle) {
     std::function<void()> fn = std::move(queued);  // its captures go as soon as it has run
     guard(*handle->loop, fn);
   }
-  if (self->queue_.empty()) self->stop();
-}
-
-void ImmediateQueue::start() {
-  check(uv_check_start(check_.get(), on_check), "uv_check_start");
-  check(uv_idle_start(idle_.get(), [](uv_idle_t* /*idle*/) {}), "uv_idle_start");
-}
-
-void ImmediateQueue::stop() noexcept {
-  if (!check_.is_open()) return;  // closed by one of the functions just run
-  // Inactive handles neither keep the loop alive nor keep it from blocking in poll.
-  // (uv_check_stop and uv_idle_stop cannot fail: both always return 0.)
-  static_cast<void>(uv_check_stop(check_.get()));
-  static_cast<void>(uv_idle_stop(idle_.get()));
+  // Stopped, the handles neither keep the loop alive nor keep it from blocking in poll. (Unless
+  // a function just run closed them. uv_check_stop and uv_idle_stop always return 0.)
+  if (!self->queue_.empty() || !self->check_.is_open()) return;
+  static_cast<void>(uv_check_stop(self->check_.get()));
+  static_cast<void>(uv_idle_stop(self->idle_.get()));
 }
 
 }  // namespace common

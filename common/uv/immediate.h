@@ -36,8 +36,6 @@ class ImmediateQueue {
 
  private:
   static void on_check(uv_check_t* check);
-  void start();
-  void stop() noexcept;
 
   Handle<uv_check_t> check_;  // runs the queue in the check phase
   // A check handle does not stop uv_run from blocking in poll: libuv polls with a zero timeout

@@ -32,21 +32,15 @@ namespace {
 // Closes every handle still open except the next-turn queue's own; returns how many there were
 // (each is a handle someone forgot).
 int close_forgotten_handles(uv_loop_t& loop) noexcept {
-  struct Walk {
-    const ImmediateQueue* immediates;
-    int forgotten = 0;
-  } walk{loop.data != nullptr ? &static_cast<LoopState*>(loop.data)->immediates : nullptr};
-  uv_walk(
-      &loop,
-      [](uv_handle_t* handle, void* arg) {
-        auto& state = *static_cast<Walk*>(arg);
-        if (uv_is_closing(handle) != 0) return;
-        if (state.immediates != nullptr && state.immediates->owns(handle)) return;
-        ++state.forgotten;
-        uv_close(handle, nullptr);  // its owner is gone or buggy; at least let the loop close
-      },
-      &walk);
-  return walk.forgotten;
+  int forgotten = 0;
+  auto close_forgotten = [](uv_handle_t* handle, void* count) {
+    auto* state = static_cast<LoopState*>(handle->loop->data);
+    if (uv_is_closing(handle) != 0 || (state != nullptr && state->immediates.owns(handle))) return;
+    ++*static_cast<int*>(count);
+    uv_close(handle, nullptr);  // its owner is gone or buggy; at least let the loop close
+  };
+  uv_walk(&loop, close_forgotten, &forgotten);
+  return forgotten;
 }
 
 // Close callbacks run on the next turn; a few turns let chained closes finish too.
@@ -79,10 +73,6 @@ Loop::Loop() {
   }
   loop_.data = state_.get();
   open_ = true;
-}
-
-Loop::~Loop() {
-  close();
 }
 
 int Loop::close() noexcept {

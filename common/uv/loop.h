@@ -56,7 +56,7 @@ int close_all_and_drain(uv_loop_t& loop) noexcept;
 class Loop {
  public:
   Loop();
-  ~Loop();
+  ~Loop() { close(); }
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
 

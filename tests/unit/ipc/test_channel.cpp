@@ -19,17 +19,20 @@ struct SocketPair {
 struct Received {
   std::vector<std::string> messages;
   std::vector<std::string> invalid;
+  std::vector<std::string> why_invalid;
   bool ended = false;
   std::optional<common::Error> end_error;
 
   void start(common::IpcChannel& channel) {
-    channel.start(
-        [this](common::Json& message) { messages.push_back(common::to_json(message)); },
-        [this](std::optional<common::Error> error) {
-          ended = true;
-          end_error = std::move(error);
-        },
-        [this](std::string_view line, const std::string&) { invalid.emplace_back(line); });
+    channel.start([this](common::Json& message) { messages.push_back(common::to_json(message)); },
+                  [this](std::optional<common::Error> error) {
+                    ended = true;
+                    end_error = std::move(error);
+                  },
+                  [this](std::string_view line, const std::string& why) {
+                    invalid.emplace_back(line);
+                    why_invalid.push_back(why);
+                  });
   }
 };
 
@@ -86,13 +89,14 @@ TEST_CASE("blank lines, NODE_ commands and invalid lines are skipped, the tail i
     receiver.open(pair.fds[1]);
     got.start(receiver);
     write_all(pair.fds[0],
-              "{\"a\":1}\n\n{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\"}\nnot json\n"
-              "{\"cmd\":\"NODE_\"}\r\n\"h\xC3\xA9\"\n{\"noNewlineYet\":1}");
+              "{\"a\":1}\n\n  \r\n{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\"}\nnot json\n"
+              "{\"a\":1} trailing\n{\"cmd\":\"NODE_\"}\r\n42\n\"h\xC3\xA9\"\n{\"noNewlineYet\":1}");
     ::close(pair.fds[0]);
     common::run_loop(loop);  // ends once the receiver closed itself at EOF
     REQUIRE(got.messages ==
-            std::vector<std::string>{"{\"a\":1}", "{\"cmd\":\"NODE_\"}", "\"h\xC3\xA9\""});
-    REQUIRE(got.invalid == std::vector<std::string>{"not json"});
+            std::vector<std::string>{"{\"a\":1}", "{\"cmd\":\"NODE_\"}", "42", "\"h\xC3\xA9\""});
+    REQUIRE(got.invalid == std::vector<std::string>{"not json", "{\"a\":1} trailing"});
+    REQUIRE(got.why_invalid[0].starts_with("invalid JSON at offset"));
     REQUIRE(got.ended);
     REQUIRE_FALSE(got.end_error.has_value());
   }

@@ -1,8 +1,8 @@
-// Tests for common/ipc/line_framer.h: reads are chunks, not messages.
+// Tests for LineFramer (common/ipc/channel.h): reads are chunks, not messages.
 #include <string>
 #include <vector>
 
-#include "common/ipc/line_framer.h"
+#include "common/ipc/channel.h"
 #include "tests/support/catch.h"
 
 namespace {

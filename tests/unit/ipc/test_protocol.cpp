@@ -1,4 +1,4 @@
-// Tests for common/ipc/protocol.h and the message decoding of common/ipc/channel.h: the bytes
+// Tests for common/ipc/protocol.h and Node's internal messages (common/ipc/channel.h): the bytes
 // on the wire are those of the IPC contract, docs/ipc.md §2 and §4.
 #include <string>
 
@@ -104,19 +104,11 @@ TEST_CASE("decode_reply refuses what is not a reply to one of our ids", "[protoc
 }
 
 TEST_CASE("NODE_ commands are internal exactly as Node decides", "[protocol]") {
-  using Kind = common::DecodedLine::Kind;
-  REQUIRE(common::decode_line(R"({"cmd":"NODE_HANDLE_ACK"})").kind == Kind::internal);
-  REQUIRE(common::decode_line(R"({"cmd":"NODE_CUSTOM","x":1})").kind == Kind::internal);
-  REQUIRE(common::decode_line(R"({"cmd":"NODE_"})").kind ==
-          Kind::message);  // 5 chars: not internal
-  REQUIRE(common::decode_line(R"({"cmd":"node_handle"})").kind == Kind::message);
-  REQUIRE(common::decode_line(R"({"cmd":7})").kind == Kind::message);
-  REQUIRE(common::decode_line(R"("NODE_HANDLE")").kind == Kind::message);
-  REQUIRE(common::decode_line("").kind == Kind::blank);
-  REQUIRE(common::decode_line("  \r").kind == Kind::blank);
-  auto invalid = common::decode_line("not json");
-  REQUIRE(invalid.kind == Kind::invalid);
-  REQUIRE(invalid.error.find("invalid JSON at offset") != std::string::npos);
-  REQUIRE(common::decode_line("{\"a\":1} trailing").kind == Kind::invalid);
-  REQUIRE(common::decode_line("42").kind == Kind::message);
+  REQUIRE(common::is_internal_message(parse(R"({"cmd":"NODE_HANDLE_ACK"})")));
+  REQUIRE(common::is_internal_message(parse(R"({"cmd":"NODE_CUSTOM","x":1})")));
+  REQUIRE_FALSE(common::is_internal_message(parse(R"({"cmd":"NODE_"})")));  // 5 chars: not internal
+  REQUIRE_FALSE(common::is_internal_message(parse(R"({"cmd":"node_handle"})")));
+  REQUIRE_FALSE(common::is_internal_message(parse(R"({"cmd":7})")));
+  REQUIRE_FALSE(common::is_internal_message(parse(R"("NODE_HANDLE")")));
+  REQUIRE_FALSE(common::is_internal_message(parse("42")));
 }
