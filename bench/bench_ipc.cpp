@@ -153,7 +153,7 @@ class ChannelDriver {
     }
     stdio[3].flags =
         static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE);
-    stdio[3].data.stream = reinterpret_cast<uv_stream_t*>(worker->channel.pipe());
+    stdio[3].data.stream = worker->channel.stream();
     uv_process_options_t options{};
     options.file = argv[0];
     options.args = argv.data();

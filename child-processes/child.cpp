@@ -62,10 +62,10 @@ void start(uv_loop_t& loop, const std::vector<std::string>& argv,
   }
 }
 
-uv_stdio_container_t pipe_to(uv_pipe_t* pipe, int flags) {
+uv_stdio_container_t pipe_to(uv_stream_t* pipe, int flags) {
   uv_stdio_container_t entry{};
   entry.flags = static_cast<uv_stdio_flags>(UV_CREATE_PIPE | flags);
-  entry.data.stream = reinterpret_cast<uv_stream_t*>(pipe);
+  entry.data.stream = pipe;
   return entry;
 }
 

@@ -31,8 +31,9 @@ void start(uv_loop_t& loop, const std::vector<std::string>& argv,
            std::vector<uv_stdio_container_t> stdio, const std::vector<std::string>& extra_env,
            std::function<void(Ended)> on_end);
 
-// A stdio entry: the child's fd reads from or writes into `pipe` (created by uv_spawn).
-uv_stdio_container_t pipe_to(uv_pipe_t* pipe, int flags);
+// A stdio entry: the child's fd reads from or writes into `pipe`, a uv_pipe_t that uv_spawn
+// connects.
+uv_stdio_container_t pipe_to(uv_stream_t* pipe, int flags);
 // A stdio entry: the child's fd is closed (/dev/null for 0–2).
 uv_stdio_container_t ignore();
 // A stdio entry: the child's fd is the parent's `fd`.
@@ -42,7 +43,7 @@ uv_stdio_container_t inherit(int fd);
 class Output {
  public:
   explicit Output(uv_loop_t& loop) : pipe_(loop, uv_pipe_init, 0) { pipe_->data = this; }
-  [[nodiscard]] uv_pipe_t* pipe() const noexcept { return pipe_.get(); }
+  [[nodiscard]] uv_stream_t* stream() const noexcept { return pipe_.stream(); }
   // After start(): on_data for each chunk as it arrives, then on_end once, at EOF. Throws
   // common::UvError if reading cannot start.
   void read(std::function<void(std::string_view chunk)> on_data, std::function<void()> on_end);

@@ -52,8 +52,8 @@ void exec(uv_loop_t& loop, const std::string& command, ExecCallback done) {
   auto run = std::make_shared<Run>(loop, std::move(done));
   Run* r = run.get();
   child::start(loop, {"/bin/sh", "-c", command},
-               {child::ignore(), child::pipe_to(r->out.pipe(), UV_WRITABLE_PIPE),
-                child::pipe_to(r->err.pipe(), UV_WRITABLE_PIPE)},
+               {child::ignore(), child::pipe_to(r->out.stream(), UV_WRITABLE_PIPE),
+                child::pipe_to(r->err.stream(), UV_WRITABLE_PIPE)},
                {}, [r](child::Ended ended) {
                  r->result.ended = ended;
                  r->one_more_ended();

@@ -45,7 +45,7 @@ int main(int argc, char** argv) try {
   common::IpcChannel channel(loop);
   child::start(loop, {worker_path(), "--latency", "0"},
                {child::inherit(0), child::inherit(1), child::inherit(2),
-                child::pipe_to(channel.pipe(), UV_READABLE_PIPE | UV_WRITABLE_PIPE)},
+                child::pipe_to(channel.stream(), UV_READABLE_PIPE | UV_WRITABLE_PIPE)},
                {"NODE_CHANNEL_FD=3"}, [](child::Ended ended) {
                  std::printf("worker exited: status %lld, signal %d\n",
                              static_cast<long long>(ended.exit_status), ended.signal);

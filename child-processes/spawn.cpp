@@ -23,7 +23,7 @@ int main(int argc, char** argv) try {
   common::Loop loop;
   child::Output out(loop);
   child::start(loop, command,
-               {child::ignore(), child::pipe_to(out.pipe(), UV_WRITABLE_PIPE), child::inherit(2)},
+               {child::ignore(), child::pipe_to(out.stream(), UV_WRITABLE_PIPE), child::inherit(2)},
                {}, [](child::Ended ended) {
                  std::printf("%6.0f ms  exit: status %lld, signal %d\n", child::elapsed_ms(),
                              static_cast<long long>(ended.exit_status), ended.signal);
