@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
+#include <map>
 #include <ostream>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "common/uv/immediate.h"
 
@@ -32,14 +32,6 @@ class FlagScope {
   bool& flag_;
 };
 
-// Hashes std::string and std::string_view alike, so names are looked up without a copy.
-struct NameHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view name) const noexcept {
-    return std::hash<std::string_view>{}(name);
-  }
-};
-
 }  // namespace
 
 // The entries behind a Results object: one per declared task, in declaration order, each with a
@@ -51,27 +43,13 @@ struct ResultsData {
   };
 
   std::vector<Entry> entries;
-  // task name → index into entries
-  std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> positions;
+  std::map<std::string, std::size_t, std::less<>> positions;  // task name → index in entries
   Pool pool{4096};  // most runs store a few small values: small chunks keep a run light
-  std::size_t present = 0;
-
-  [[nodiscard]] const Entry* find(std::string_view name) const {
-    auto found = positions.find(name);
-    return found == positions.end() ? nullptr : &entries[found->second];
-  }
-
-  void store(std::size_t task, rapidjson::Value value) {
-    if (!entries[task].value) ++present;
-    entries[task].value = std::move(value);
-  }
 
   // A deep copy that no longer changes, for the final callback after an error.
   [[nodiscard]] std::shared_ptr<ResultsData> snapshot() const {
     auto copy = std::make_shared<ResultsData>();
     copy->positions = positions;
-    copy->present = present;
-    copy->entries.reserve(entries.size());
     for (const Entry& entry : entries) {
       Entry& copied = copy->entries.emplace_back(Entry{entry.name, std::nullopt});
       if (entry.value) copied.value.emplace(*entry.value, copy->pool);
@@ -79,8 +57,6 @@ struct ResultsData {
     return copy;
   }
 };
-
-enum class TaskStatus : std::uint8_t { waiting, running, done };
 
 // One declared task, its edges held as positions in AutoRun::nodes.
 struct AutoNode {
@@ -90,7 +66,7 @@ struct AutoNode {
   std::vector<std::size_t> dependencies;  // the tasks it needs
   std::vector<std::size_t> dependents;    // the tasks that need it, in declaration order
   std::size_t unmet = 0;                  // dependencies that have not succeeded yet
-  TaskStatus status = TaskStatus::waiting;
+  bool called_back = false;
 };
 
 // One run of a graph. Owned by shared_ptr: by auto_run while it starts the graph, then by the
@@ -113,14 +89,9 @@ struct AutoRun {
   bool starting = false;  // inside auto_run: final must wait for the next turn
   bool draining = false;  // a drain() further up the stack will start newly ready tasks
   bool failed = false;
-  bool finished = false;
-
-  // --- building --------------------------------------------------------------------------------
 
   // Takes the names and functions out of `tasks` and links the graph; the error, if it is bad.
   std::optional<Error> build(std::vector<Task>& tasks) {
-    data->entries.reserve(tasks.size());
-    data->positions.reserve(tasks.size());
     nodes.reserve(tasks.size());
     for (Task& task : tasks) {
       if (!data->positions.emplace(task.name, nodes.size()).second)
@@ -195,8 +166,6 @@ struct AutoRun {
     return text + quoted(name(at));
   }
 
-  // --- running ---------------------------------------------------------------------------------
-
   void start(const std::shared_ptr<AutoRun>& self) {
     for (std::size_t i = 0; i < nodes.size(); ++i)
       if (nodes[i].unmet == 0) ready.push_back(i);
@@ -216,11 +185,10 @@ struct AutoRun {
         run_task(self, task);
       }
     }
-    if (!failed && !finished && succeeded == nodes.size()) finish(std::nullopt, results);
+    if (!failed && succeeded == nodes.size()) finish(std::nullopt, results);
   }
 
   void run_task(const std::shared_ptr<AutoRun>& self, std::size_t task) {
-    nodes[task].status = TaskStatus::running;
     ++running;
     nodes[task].run(results, Done(self, task));
   }
@@ -228,15 +196,14 @@ struct AutoRun {
   void complete(const std::shared_ptr<AutoRun>& self, std::size_t task,
                 const std::optional<Error>& error, rapidjson::Value value) {
     AutoNode& node = nodes[task];
-    if (node.status != TaskStatus::running) {
+    if (std::exchange(node.called_back, true)) {
       throw std::logic_error("auto: task " + quoted(name(task)) +
                              " called its callback twice (Callback was already called.)");
     }
-    node.status = TaskStatus::done;
     --running;
     if (failed) return;  // the run already ended with an earlier error: drop this outcome
     if (error) return fail(task, *error, value);
-    data->store(task, std::move(value));
+    data->entries[task].value = std::move(value);
     ++succeeded;
     for (std::size_t d : node.dependents)
       if (--nodes[d].unmet == 0) ready.push_back(d);
@@ -246,13 +213,12 @@ struct AutoRun {
   void fail(std::size_t task, Error error, const rapidjson::Value& value) {
     failed = true;
     std::shared_ptr<ResultsData> partial = data->snapshot();
-    partial->store(task, rapidjson::Value(value, partial->pool));
+    partial->entries[task].value.emplace(value, partial->pool);
     finish(std::move(error), Results(std::move(partial)));
   }
 
   // Calls final once; from inside auto_run, only on the next turn of the loop.
   void finish(std::optional<Error> error, Results out) {
-    finished = true;
     if (!final) return;
     FinalCallback callback = std::exchange(final, nullptr);  // its captures go when it returns
     if (!starting) return callback(std::move(error), std::move(out));
@@ -269,8 +235,11 @@ struct AutoRun {
 // --- Results -------------------------------------------------------------------------------------
 
 const rapidjson::Value* Results::find(std::string_view task) const {
-  const auto_detail::ResultsData::Entry* entry = data_ ? data_->find(task) : nullptr;
-  return entry != nullptr && entry->value ? &*entry->value : nullptr;
+  if (!data_) return nullptr;
+  auto found = data_->positions.find(task);
+  if (found == data_->positions.end()) return nullptr;
+  const auto& value = data_->entries[found->second].value;
+  return value ? &*value : nullptr;
 }
 
 const rapidjson::Value& Results::at(std::string_view task) const {
@@ -279,7 +248,9 @@ const rapidjson::Value& Results::at(std::string_view task) const {
 }
 
 std::size_t Results::size() const {
-  return data_ ? data_->present : 0;
+  if (!data_) return 0;
+  return std::count_if(data_->entries.begin(), data_->entries.end(),
+                       [](const auto& entry) { return entry.value.has_value(); });
 }
 
 Json Results::as_json() const {

@@ -6,21 +6,11 @@
 //                .fail([](const common::Error& e) -> std::size_t { return 0; })
 //                .fin([] { std::puts("done"); });
 //
-// Semantics are Q 1.5.1's and Promises/A+'s (docs/promises.md):
-//  - handlers never run inside then() or resolve(): settling queues a job, and the thread's
-//    PromiseScheduler runs jobs FIFO from the loop (flow/promise_scheduler.h). Promises are
-//    single-threaded (non-atomic counts);
-//  - then() deduces its promise from the handler: U or Promise<U> → Promise<U>, void →
-//    Promise<void>; a throw rejects it; a missing handler (nullptr) passes the outcome on;
-//  - a rejection reason is a std::exception_ptr; reject with common::Error via ErrorException;
-//  - a rejected promise destroyed without ever having had a handler is reported (stderr by
-//    default; flow/promise_error.h); chaining off it counts as handling, so only the end of a
-//    chain reports.
-// Values reach handlers by const reference, or copied for a handler taking them by value. A
-// move-only value (common::Json) goes to the first handler taking it by value; handlers reached
-// after that are rejected with std::logic_error (take const T& to share it).
-// Not ported from Q: done(), progress/notify, all() of plain values, Q 1.5.1's all() mutating
-// its input array; spread() takes the tuple of all(a, b, ...) (for all(vector), use then()).
+// docs/promises.md has the rules, Q 1.5.1's and Promises/A+'s. In short: handlers never run
+// inside then() or resolve() but from the loop, in order (flow/promise_scheduler.h); then()'s
+// promise is typed by what the handler returns; a reason is a std::exception_ptr; a rejection
+// that reaches the end of a chain unhandled is reported (flow/promise_error.h). Promises are
+// single-threaded.
 #pragma once
 
 #include <uv.h>
@@ -29,13 +19,15 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
-#include "common/flow/promise_combinators.h"
 #include "common/flow/promise_error.h"
 #include "common/flow/promise_handlers.h"
 #include "common/flow/promise_nfbind.h"
@@ -68,15 +60,14 @@ class Promise {
   auto then(OnFulfilled on_fulfilled, OnRejected on_rejected = nullptr) const
       -> Promise<promise_detail::then_value_t<OnFulfilled, T>> {
     using U = promise_detail::then_value_t<OnFulfilled, T>;
-    static_assert(std::is_null_pointer_v<OnFulfilled> ||
-                      promise_detail::is_fulfilled_handler_v<OnFulfilled, T>,
+    static_assert(promise_detail::is_fulfilled_handler_v<OnFulfilled, T>,
                   "then(): on_fulfilled must be callable with the value (or with nothing)");
     static_assert(promise_detail::fits_rejection_handler<OnRejected, U>(),
                   "then(): on_rejected must take std::exception_ptr, const common::Error& or "
                   "nothing, and return what on_fulfilled returns (the chain has one type)");
     auto next = promise_detail::make_ref<promise_detail::ThenState<T, U, OnFulfilled, OnRejected>>(
         std::move(on_fulfilled), std::move(on_rejected));
-    checked_state().subscribe(next, 0);
+    checked_state().subscribe(next);
     return Promise<U>(std::move(next));
   }
 
@@ -90,16 +81,26 @@ class Promise {
     return fail(std::move(on_rejected));
   }
 
-  // Runs callback() (no arguments) on either outcome, then passes the original outcome on —
-  // unless the callback throws, or returns a promise that rejects: that replaces it. A promise
+  // Runs callback() (no arguments) on either outcome, then passes the original outcome on,
+  // unless the callback throws or returns a promise that rejects: that replaces it. A promise
   // the callback returns is waited for first.
   template <typename Callback>
   Promise<T> fin(Callback callback) const {
     static_assert(std::is_invocable_v<Callback&>, "fin(): the callback takes no arguments");
-    auto next =
-        promise_detail::make_ref<promise_detail::FinState<T, Callback>>(std::move(callback));
-    checked_state().subscribe(next, 0);
-    return Promise<T>(std::move(next));
+    auto shared = std::make_shared<Callback>(std::move(callback));  // one for both handlers
+    auto on_rejected = [shared](const std::exception_ptr& reason) {
+      return promise_detail::after_callback(*shared,
+                                            [reason]() -> T { std::rethrow_exception(reason); });
+    };
+    if constexpr (std::is_void_v<T>) {
+      return then([shared] { return promise_detail::after_callback(*shared, [] {}); }, on_rejected);
+    } else {
+      auto on_fulfilled = [shared](T value) {
+        return promise_detail::after_callback(
+            *shared, [value = std::move(value)]() mutable { return std::move(value); });
+      };
+      return then(std::move(on_fulfilled), on_rejected);
+    }
   }
   template <typename Callback>
   Promise<T> finally(Callback callback) const {
@@ -127,7 +128,7 @@ class Promise {
   [[nodiscard]] promise_detail::Status status() const { return checked_state().status(); }
   State& checked_state() const {
     if (!state_) throw std::logic_error("use of an empty common::Promise");
-    return *state_;
+    return *state_.get();
   }
 
   promise_detail::Ref<State> state_;
@@ -180,43 +181,82 @@ Promise<T> resolved(Promise<T> promise) {
   return promise;
 }
 
-// Q.reject(reason): rejected<int>(std::make_exception_ptr(...)), rejected<int>(Error{...}),
-// rejected<int>(std::runtime_error("...")).
-template <typename T>
-Promise<T> rejected(std::exception_ptr reason) {
+// Q.reject(reason): rejected<int>(reason) takes what Deferred::reject does: an exception_ptr,
+// a common::Error, or an exception such as std::runtime_error("...").
+template <typename T, typename Reason>
+Promise<T> rejected(Reason&& reason) {
   Deferred<T> deferred;
-  deferred.reject(std::move(reason));
+  deferred.reject(std::forward<Reason>(reason));
   return deferred.promise();
 }
+
+namespace promise_detail {
+
 template <typename T>
-Promise<T> rejected(Error error) {
-  return rejected<T>(std::make_exception_ptr(ErrorException(std::move(error))));
-}
-template <typename T, typename E>
-requires std::is_base_of_v<std::exception, std::remove_cvref_t<E>> Promise<T> rejected(
-    E&& exception) {
-  return rejected<T>(std::make_exception_ptr(std::forward<E>(exception)));
-}
+using AllValue = std::conditional_t<std::is_void_v<T>, void, std::vector<T>>;
+// A Promise<void> contributes std::monostate to the tuple of all(a, b, ...).
+template <typename T>
+using TupleElement = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+// What all() shares between the handlers it puts on its inputs: each fulfilment fills its own
+// slot, the last one resolves `result`, the first rejection rejects it (later ones are ignored).
+// `remaining` counts the inputs plus all() itself, so that no input can finish the gathering
+// before every input has been subscribed to, and so that all({}) fulfils too.
+template <typename Result, typename Slots>
+struct Gathering {
+  Gathering(Slots empty_slots, std::size_t inputs)
+      : slots(std::move(empty_slots)), remaining(inputs + 1) {}
+
+  template <typename T>
+  void wait_for(const std::shared_ptr<Gathering>& self, const Promise<T>& input,
+                std::optional<TupleElement<T>>& slot) {
+    auto on_rejected = [self](const std::exception_ptr& reason) { self->result.reject(reason); };
+    if constexpr (std::is_void_v<T>) {
+      input.then([self, &slot] { self->arrived(slot); }, on_rejected);
+    } else {
+      input.then([self, &slot](T value) { self->arrived(slot, std::move(value)); }, on_rejected);
+    }
+  }
+
+  template <typename Slot, typename... Value>
+  void arrived(Slot& slot, Value&&... value) {
+    slot.emplace(std::forward<Value>(value)...);
+    arrived();
+  }
+
+  void arrived() {
+    if (--remaining != 0) return;
+    if constexpr (std::is_void_v<Result>) {
+      result.resolve();
+    } else if constexpr (requires { slots.size(); }) {  // all(vector)
+      Result values;
+      values.reserve(slots.size());
+      for (auto& slot : slots) values.push_back(std::move(*slot));
+      result.resolve(std::move(values));
+    } else {  // all(a, b, ...)
+      result.resolve(std::apply([](auto&... slot) { return Result(std::move(*slot)...); }, slots));
+    }
+  }
+
+  Deferred<Result> result;
+  Slots slots;  // one optional per input, in input order
+  std::size_t remaining;
+};
+
+}  // namespace promise_detail
 
 // Q.all(array): the values in input order once all are fulfilled; the first rejection in time
 // rejects it (later ones are ignored, nothing is cancelled). all({}) fulfils with {}.
 // Promise<void> inputs give a Promise<void>.
 template <typename T>
 Promise<promise_detail::AllValue<T>> all(const std::vector<Promise<T>>& promises) {
-  if (promises.empty()) {
-    if constexpr (std::is_void_v<T>) {
-      return resolved();
-    } else {
-      return resolved(std::vector<T>{});
-    }
-  }
-  auto state = promise_detail::make_ref<promise_detail::AllState<T>>(promises.size());
-  for (std::size_t i = 0; i < promises.size(); ++i) {
-    auto* input = promise_detail::Access::state(promises[i]);
-    if (input == nullptr) throw std::logic_error("all(): an empty common::Promise");
-    input->subscribe(state, static_cast<std::uint32_t>(i));
-  }
-  return promise_detail::Access::wrap<promise_detail::AllValue<T>>(std::move(state));
+  using Slots = std::vector<std::optional<promise_detail::TupleElement<T>>>;
+  auto gathering = std::make_shared<promise_detail::Gathering<promise_detail::AllValue<T>, Slots>>(
+      Slots(promises.size()), promises.size());
+  for (std::size_t i = 0; i < promises.size(); ++i)
+    gathering->wait_for(gathering, promises[i], gathering->slots[i]);
+  gathering->arrived();
+  return gathering->result.promise();
 }
 
 // all(a, b, ...) for promises of different types: Promise<std::tuple<A, B, ...>> (a
@@ -224,14 +264,14 @@ Promise<promise_detail::AllValue<T>> all(const std::vector<Promise<T>>& promises
 template <typename... Ts>
 requires(sizeof...(Ts) >= 1) Promise<std::tuple<promise_detail::TupleElement<Ts>...>> all(
     const Promise<Ts>&... promises) {
-  if (((promise_detail::Access::state(promises) == nullptr) || ...)) {
-    throw std::logic_error("all(): an empty common::Promise");
-  }
-  auto state = promise_detail::make_ref<promise_detail::TupleAllState<Ts...>>();
-  std::uint32_t slot = 0;
-  (promise_detail::Access::state(promises)->subscribe(state, slot++), ...);
-  return promise_detail::Access::wrap<std::tuple<promise_detail::TupleElement<Ts>...>>(
-      std::move(state));
+  using Slots = std::tuple<std::optional<promise_detail::TupleElement<Ts>>...>;
+  using Result = std::tuple<promise_detail::TupleElement<Ts>...>;
+  auto gathering =
+      std::make_shared<promise_detail::Gathering<Result, Slots>>(Slots(), sizeof...(Ts));
+  std::apply([&](auto&... slot) { (gathering->wait_for(gathering, promises, slot), ...); },
+             gathering->slots);
+  gathering->arrived();
+  return gathering->result.promise();
 }
 
 // Promise.race: settles like the first of `promises` to settle (never, if there are none).
@@ -243,7 +283,7 @@ Promise<T> race(const std::vector<Promise<T>>& promises) {
   for (const auto& promise : promises) {
     auto* input = promise_detail::Access::state(promise);
     if (input == nullptr) throw std::logic_error("race(): an empty common::Promise");
-    input->subscribe(state, 0);
+    input->subscribe(state);
   }
   return promise_detail::Access::wrap<T>(std::move(state));
 }

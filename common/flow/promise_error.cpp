@@ -23,24 +23,13 @@ Error error_of(const std::exception_ptr& reason) {
 }
 
 std::string describe(const std::exception_ptr& reason) {
-  if (!reason) return "unknown error";
-  try {
-    std::rethrow_exception(reason);
-  } catch (const std::exception& error) {
-    return error.what();
-  } catch (...) {
-    return "unknown error";
-  }
+  return error_of(reason).message;  // what() of the exception, whatever its type
 }
 
 namespace {
 
 thread_local RejectionReporter reporter;
 thread_local std::size_t reported = 0;
-
-void print_to_stderr(const std::exception_ptr& reason) {
-  std::fprintf(stderr, "common::Promise: unhandled rejection: %s\n", describe(reason).c_str());
-}
 
 }  // namespace
 
@@ -55,11 +44,8 @@ std::size_t unhandled_rejection_count() noexcept {
 void promise_detail::report_unhandled(const std::exception_ptr& reason) noexcept {
   ++reported;
   try {
-    if (reporter) {
-      reporter(reason);
-    } else {
-      print_to_stderr(reason);
-    }
+    if (reporter) return reporter(reason);
+    std::fprintf(stderr, "common::Promise: unhandled rejection: %s\n", describe(reason).c_str());
   } catch (...) {
     std::fputs("common::Promise: the unhandled-rejection reporter threw\n", stderr);
   }

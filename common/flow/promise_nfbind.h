@@ -5,6 +5,7 @@
 //   auto q_query = common::nfbind(query);  // q_query("users", q) is a Promise<Json>
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -19,6 +20,9 @@
 namespace common {
 
 namespace promise_detail {
+
+template <typename... Ts>
+struct TypeList {};
 
 // (error, a) → a; (error) → void; (error, a, b) → tuple<a, b> (Q 1.5.1 gives [a, b]).
 template <typename... Vs>
@@ -65,67 +69,26 @@ class NodeCallback {
   Ref<PromiseState<Value>> state_;
 };
 
-template <typename... Ts>
-struct TypeList {};
-
-// The parameter types of a function, function pointer, member function pointer or callable
-// object with one (non-template) operator(); no `type` for anything else.
+// The type of the last parameter of a function pointer, a member function pointer, or a
+// callable object with one (non-template) operator(); declarations only, for decltype.
+template <typename... A>
+std::remove_cvref_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>> last_of(
+    TypeList<A...>);
+template <typename R, typename... A>
+auto last_parameter(R (*)(A...)) -> decltype(last_of(TypeList<A...>{}));
+template <typename R, typename C, typename... A>
+auto last_parameter(R (C::*)(A...)) -> decltype(last_of(TypeList<A...>{}));
+template <typename R, typename C, typename... A>
+auto last_parameter(R (C::*)(A...) const) -> decltype(last_of(TypeList<A...>{}));
 template <typename F>
-struct Parameters {};
-template <typename F>
-requires requires {
-  &F::operator();
-}
-struct Parameters<F> : Parameters<decltype(&F::operator())> {};
-template <typename R, typename... A>
-struct Parameters<R(A...)> {
-  using type = TypeList<A...>;
-};
-template <typename R, typename... A>
-struct Parameters<R (*)(A...)> : Parameters<R(A...)> {};
-template <typename R, typename... A>
-struct Parameters<R (*)(A...) noexcept> : Parameters<R(A...)> {};
-template <typename R, typename C, typename... A>
-struct Parameters<R (C::*)(A...)> : Parameters<R(A...)> {};
-template <typename R, typename C, typename... A>
-struct Parameters<R (C::*)(A...) const> : Parameters<R(A...)> {};
-template <typename R, typename C, typename... A>
-struct Parameters<R (C::*)(A...) noexcept> : Parameters<R(A...)> {};
-template <typename R, typename C, typename... A>
-struct Parameters<R (C::*)(A...) const noexcept> : Parameters<R(A...)> {};
+auto last_parameter(const F&) -> decltype(last_parameter(&F::operator()));
 
-template <typename List>
-struct LastOf {
-  using type = void;
-};
-template <typename Last>
-struct LastOf<TypeList<Last>> {
-  using type = Last;
-};
-template <typename First, typename Second, typename... Rest>
-struct LastOf<TypeList<First, Second, Rest...>> : LastOf<TypeList<Second, Rest...>> {};
-
-// The value types of the callback a function takes last: std::function<void(E, Vs...)> → Vs.
-template <typename Callback>
-struct CallbackValues {
-  static constexpr bool deduced = false;
-};
+// The value types of a callback std::function<void(E, Vs...)>.
 template <typename E, typename... Vs>
-struct CallbackValues<std::function<void(E, Vs...)>> {
-  static constexpr bool deduced = true;
-  using type = TypeList<std::remove_cvref_t<Vs>...>;
-};
+TypeList<std::remove_cvref_t<Vs>...> callback_values(const std::function<void(E, Vs...)>&);
 
 template <typename F>
-struct DeducedValues {
-  static constexpr bool deduced = false;
-};
-template <typename F>
-requires requires {
-  typename Parameters<F>::type;
-}
-struct DeducedValues<F>
-    : CallbackValues<std::remove_cvref_t<typename LastOf<typename Parameters<F>::type>::type>> {};
+using deduced_values_t = decltype(callback_values(last_parameter(std::declval<const F&>())));
 
 // nfbind<void>(f) names a callback with no value: the same as (error) alone.
 template <typename... Vs>
@@ -168,16 +131,16 @@ auto bind_node_function(TypeList<Values...> /*unused*/, Function function, Bound
 // callables name them: nfbind<common::Json>(partial(&Broker::query, &broker)).
 template <typename... Values, typename Function, typename... Bound>
 auto nfbind(Function function, Bound... bound) {
+  using promise_detail::bind_node_function;
   if constexpr (sizeof...(Values) == 0) {
-    using Deduced = promise_detail::DeducedValues<std::remove_cvref_t<Function>>;
-    static_assert(Deduced::deduced,
-                  "nfbind(): cannot see the callback's value types; name them: nfbind<V>(f)");
-    return promise_detail::bind_node_function(typename Deduced::type{}, std::move(function),
-                                              std::move(bound)...);
+    static_assert(
+        requires { typename promise_detail::deduced_values_t<Function>; },
+        "nfbind(): cannot see the callback's value types; name them: nfbind<V>(f)");
+    return bind_node_function(promise_detail::deduced_values_t<Function>{}, std::move(function),
+                              std::move(bound)...);
   } else {
-    return promise_detail::bind_node_function(
-        typename promise_detail::ExplicitValues<Values...>::type{}, std::move(function),
-        std::move(bound)...);
+    return bind_node_function(typename promise_detail::ExplicitValues<Values...>::type{},
+                              std::move(function), std::move(bound)...);
   }
 }
 

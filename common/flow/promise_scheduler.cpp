@@ -15,11 +15,10 @@ thread_local PromiseScheduler* installed = nullptr;
 
 namespace promise_detail {
 
-// "source has settled, tell target (about slot)"; source is empty for a posted function.
+// "source has settled, tell target"; source is empty for a posted function.
 struct Job {
   Ref<PromiseNode> target;
   Ref<PromiseStateBase> source;
-  std::uint32_t slot;
 };
 
 void require_scheduler() {
@@ -29,9 +28,9 @@ void require_scheduler() {
   }
 }
 
-void schedule(Ref<PromiseNode> target, PromiseStateBase* source, std::uint32_t slot) {
+void schedule(Ref<PromiseNode> target, PromiseStateBase* source) {
   require_scheduler();
-  installed->enqueue(std::move(target), source, slot);
+  installed->enqueue(std::move(target), source);
 }
 
 }  // namespace promise_detail
@@ -42,7 +41,6 @@ struct PromiseScheduler::Jobs : std::enable_shared_from_this<Jobs> {
   explicit Jobs(uv_loop_t& l) : loop(&l) {}
 
   uv_loop_t* loop;
-  PromiseScheduler* owner = nullptr;  // uninstalled when the jobs shut down
   std::deque<promise_detail::Job> queue;
   bool drain_queued = false;  // a drain waits in the loop's next-turn queue
   bool running = true;        // false once shut down
@@ -70,7 +68,7 @@ struct PromiseScheduler::Jobs : std::enable_shared_from_this<Jobs> {
       queue.pop_front();
       in_job = true;
       try {
-        job.target->react(job.source.get(), job.slot);
+        job.target->react(job.source.get());
       } catch (...) {
         // Handler exceptions are rejections already: this is a posted function that threw, or a
         // broken invariant (out of memory). It stops the loop (set_immediate runs us in guard);
@@ -94,20 +92,18 @@ struct PromiseScheduler::Jobs : std::enable_shared_from_this<Jobs> {
     shutdown_requested = false;
     queue.clear();  // releases each job's target and source
     promise_detail::abandon_all();
-    if (installed == owner) installed = nullptr;
+    if (installed != nullptr && installed->jobs_.get() == this) installed = nullptr;
   }
 };
 
 PromiseScheduler::PromiseScheduler(uv_loop_t& loop) : jobs_(std::make_shared<Jobs>(loop)) {
   if (installed != nullptr)
     throw std::logic_error("a PromiseScheduler is already installed on this thread");
-  jobs_->owner = this;
   installed = this;
 }
 
 PromiseScheduler::~PromiseScheduler() {
   shutdown();
-  jobs_->owner = nullptr;
   if (installed == this) installed = nullptr;
 }
 
@@ -129,11 +125,9 @@ void PromiseScheduler::shutdown() noexcept {
 }
 
 void PromiseScheduler::enqueue(promise_detail::Ref<promise_detail::PromiseNode> target,
-                               promise_detail::PromiseStateBase* source, std::uint32_t slot) {
-  auto held = source != nullptr
-                  ? promise_detail::Ref<promise_detail::PromiseStateBase>::share(source)
-                  : promise_detail::Ref<promise_detail::PromiseStateBase>();
-  jobs_->push(promise_detail::Job{std::move(target), std::move(held), slot});
+                               promise_detail::PromiseStateBase* source) {
+  using Source = promise_detail::Ref<promise_detail::PromiseStateBase>;
+  jobs_->push({std::move(target), source != nullptr ? Source::share(source) : Source()});
 }
 
 }  // namespace common

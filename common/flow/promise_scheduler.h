@@ -2,32 +2,43 @@
 // a settled one, never calls a handler: it queues a *job* (Q's nextTick), and the thread's
 // PromiseScheduler runs the jobs in order from the loop.
 //
-//   common::PromiseScheduler scheduler(loop);  // once, next to the loop (main, a test)
+//   common::PromiseScheduler scheduler(loop);  // once per thread, next to the loop
 //
-// The jobs wait in a FIFO; one call queued on the loop's next-turn queue (common::set_immediate)
-// drains it, including the jobs queued while it runs, after those already queued. So the
-// scheduler keeps the loop alive only while jobs wait, and loop.close() == 0 once it has run out.
-// How code finds the scheduler: it installs itself for its thread, and every promise made on that
-// thread schedules its jobs there, so stage code never passes the loop around. One scheduler per
-// thread at a time.
+// One call queued on the loop's next-turn queue (common::set_immediate) drains the FIFO, jobs
+// queued meanwhile included; so the loop is kept alive only while jobs wait. The scheduler
+// installs itself for its thread, so promise code never passes the loop around.
 #pragma once
 
 #include <uv.h>
 
 #include <cstddef>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
 
-#include "common/flow/promise_node.h"
+#include "common/flow/promise_state.h"
 
 namespace common {
 
 namespace promise_detail {
+
+// A function posted to run from the loop (PromiseScheduler::post).
 template <typename F>
-class PostedTask;
+class PostedTask final : public PromiseNode {
+ public:
+  explicit PostedTask(F function) : function_(std::in_place, std::move(function)) {}
+  void react(PromiseStateBase* /*source*/) override {
+    F function = std::move(*function_);  // runs at most once; its captures go when it returns
+    function_.reset();
+    std::invoke(function);
+  }
+  void abandon() noexcept override { function_.reset(); }
+
+ private:
+  std::optional<F> function_;
+};
+
 }  // namespace promise_detail
 
 class PromiseScheduler {
@@ -49,7 +60,7 @@ class PromiseScheduler {
   // throws stops the loop and is rethrown by common::run_loop.
   template <typename F>
   void post(F task) {
-    enqueue(promise_detail::make_ref<promise_detail::PostedTask<F>>(std::move(task)), nullptr, 0);
+    enqueue(promise_detail::make_ref<promise_detail::PostedTask<F>>(std::move(task)), nullptr);
   }
 
   // Drops the queued jobs and frees every promise still pending on this thread (breaking
@@ -57,32 +68,13 @@ class PromiseScheduler {
   // handler, it takes effect when that handler returns.
   void shutdown() noexcept;
 
-  // Internal: queues target->react(source, slot), holding a reference to both until then.
+  // Internal: queues target->react(source), holding a reference to both until then.
   void enqueue(promise_detail::Ref<promise_detail::PromiseNode> target,
-               promise_detail::PromiseStateBase* source, std::uint32_t slot);
+               promise_detail::PromiseStateBase* source);
 
  private:
   struct Jobs;
   std::shared_ptr<Jobs> jobs_;  // shared with the drain queued on the loop, which may outlive us
 };
 
-namespace promise_detail {
-
-// A function posted to run from the loop (PromiseScheduler::post).
-template <typename F>
-class PostedTask final : public PromiseNode {
- public:
-  explicit PostedTask(F function) : function_(std::in_place, std::move(function)) {}
-  void react(PromiseStateBase* /*source*/, std::uint32_t /*slot*/) override {
-    F function = std::move(*function_);  // runs at most once; its captures go when it returns
-    function_.reset();
-    std::invoke(function);
-  }
-  void abandon() noexcept override { function_.reset(); }
-
- private:
-  std::optional<F> function_;
-};
-
-}  // namespace promise_detail
 }  // namespace common
