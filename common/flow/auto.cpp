@@ -14,10 +14,7 @@ namespace auto_detail {
 namespace {
 
 std::string quoted(std::string_view name) {
-  std::string text = "`";
-  text += name;
-  text += '`';
-  return text;
+  return "`" + std::string(name) + "`";
 }
 
 // Sets a flag for the lifetime of a scope, also when a task function throws through it.
@@ -60,8 +57,6 @@ struct ResultsData {
 
 // One declared task, its edges held as positions in AutoRun::nodes.
 struct AutoNode {
-  explicit AutoNode(TaskFunction function) : run(std::move(function)) {}
-
   TaskFunction run;
   std::vector<std::size_t> dependencies;  // the tasks it needs
   std::vector<std::size_t> dependents;    // the tasks that need it, in declaration order
@@ -97,7 +92,7 @@ struct AutoRun {
       if (!data->positions.emplace(task.name, nodes.size()).second)
         return Error{"EDUPTASK", "auto: task " + quoted(task.name) + " is declared twice"};
       data->entries.push_back({std::move(task.name), std::nullopt});
-      nodes.emplace_back(std::move(task.run));
+      nodes.emplace_back().run = std::move(task.run);
     }
     for (std::size_t i = 0; i < nodes.size(); ++i)
       if (!nodes[i].run)

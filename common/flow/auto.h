@@ -50,15 +50,13 @@ class Results {
  public:
   Results() = default;
 
-  // Is there an entry for this task (it succeeded, or it is the task whose error ended the run)?
+  // The task's entry (it succeeded, or it is the task whose error ended the run): find gives
+  // nullptr when there is none (yet), at and [] throw std::out_of_range naming the task.
   [[nodiscard]] bool has(std::string_view task) const { return find(task) != nullptr; }
-  // The task's entry, or nullptr when there is none (yet).
   [[nodiscard]] const rapidjson::Value* find(std::string_view task) const;
-  // The task's entry; throws std::out_of_range naming the task when there is none.
   [[nodiscard]] const rapidjson::Value& at(std::string_view task) const;
   const rapidjson::Value& operator[](std::string_view task) const { return at(task); }
-  // How many entries there are.
-  [[nodiscard]] std::size_t size() const;
+  [[nodiscard]] std::size_t size() const;  // how many entries there are
   // {"user": …, "posts": …}: a deep copy, entries in declaration order (what res.json sends).
   [[nodiscard]] Json as_json() const;
 
@@ -154,19 +152,12 @@ struct Task {
 // soon as the first task fails; partial is a copy of the results plus the failing task's entry.
 using FinalCallback = std::function<void(std::optional<Error>, Results)>;
 
-// Runs the tasks on the loop, then calls final (which may be empty). docs/auto.md has the rules;
-// in short:
-//  - a task starts once its dependencies have succeeded, tasks ready together in declaration
-//    order, at most `concurrency` at once (0 = no limit);
-//  - after the first error no task starts; running tasks may still call back, their outcome is
-//    dropped. A task that never calls back leaves its dependents and final waiting for ever;
-//  - final never runs inside this call, and synchronous completions are trampolined, so a chain
-//    of 10 000 of them runs in constant stack depth without a loop turn per task;
-//  - a bad graph (EDUPTASK, ENOFUNCTION, EUNKNOWNDEP, ECYCLE) goes to final on the next turn,
-//    not thrown: auto_run usually runs inside a libuv callback, where a throw stops the loop;
-//  - a task function's exception propagates to whoever started the task (auto_run, or the
-//    done() call that completed its last dependency).
-// The run's state is owned by the Done callbacks it hands out, so it is freed with them.
+// Runs the tasks on the loop, then calls final (which may be empty), as docs/auto.md says: a task
+// starts once its dependencies have succeeded (ready tasks in declaration order, at most
+// `concurrency` at once, 0 = no limit); after the first error no task starts; final never runs
+// inside this call; a bad graph (EDUPTASK, ENOFUNCTION, EUNKNOWNDEP, ECYCLE) goes to final, not
+// thrown, since auto_run usually runs inside a libuv callback. The run's state is owned by the
+// Done callbacks it hands out, so it is freed with them.
 void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
               FinalCallback final);
 inline void auto_run(uv_loop_t& loop, std::vector<Task> tasks, FinalCallback final) {

@@ -13,10 +13,7 @@
 // single-threaded.
 #pragma once
 
-#include <uv.h>
-
 #include <cstddef>
-#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -30,7 +27,6 @@
 
 #include "common/flow/promise_error.h"
 #include "common/flow/promise_handlers.h"
-#include "common/flow/promise_nfbind.h"
 #include "common/flow/promise_scheduler.h"
 #include "common/flow/promise_state.h"
 #include "common/uv/error.h"
@@ -62,7 +58,7 @@ class Promise {
     using U = promise_detail::then_value_t<OnFulfilled, T>;
     static_assert(promise_detail::is_fulfilled_handler_v<OnFulfilled, T>,
                   "then(): on_fulfilled must be callable with the value (or with nothing)");
-    static_assert(promise_detail::fits_rejection_handler<OnRejected, U>(),
+    static_assert(promise_detail::fits_rejection_handler_v<OnRejected, U>,
                   "then(): on_rejected must take std::exception_ptr, const common::Error& or "
                   "nothing, and return what on_fulfilled returns (the chain has one type)");
     auto next = promise_detail::make_ref<promise_detail::ThenState<T, U, OnFulfilled, OnRejected>>(
@@ -212,19 +208,16 @@ struct Gathering {
                 std::optional<TupleElement<T>>& slot) {
     auto on_rejected = [self](const std::exception_ptr& reason) { self->result.reject(reason); };
     if constexpr (std::is_void_v<T>) {
-      input.then([self, &slot] { self->arrived(slot); }, on_rejected);
+      input.then([self, &slot] { self->arrived(slot.emplace()); }, on_rejected);
     } else {
-      input.then([self, &slot](T value) { self->arrived(slot, std::move(value)); }, on_rejected);
+      input.then([self, &slot](T value) { self->arrived(slot.emplace(std::move(value))); },
+                 on_rejected);
     }
   }
 
-  template <typename Slot, typename... Value>
-  void arrived(Slot& slot, Value&&... value) {
-    slot.emplace(std::forward<Value>(value)...);
-    arrived();
-  }
-
-  void arrived() {
+  // Called with the value just stored, and once by all() itself.
+  template <typename... Stored>
+  void arrived(const Stored&... /*unused*/) {
     if (--remaining != 0) return;
     if constexpr (std::is_void_v<Result>) {
       result.resolve();
@@ -277,8 +270,7 @@ requires(sizeof...(Ts) >= 1) Promise<std::tuple<promise_detail::TupleElement<Ts>
 // Promise.race: settles like the first of `promises` to settle (never, if there are none).
 template <typename T>
 Promise<T> race(const std::vector<Promise<T>>& promises) {
-  // A plain state reacting to each input takes over the first outcome; later ones find it
-  // settled and are ignored.
+  // A plain state adopting each input takes the first outcome; later ones find it settled.
   auto state = promise_detail::make_ref<promise_detail::PromiseState<T>>();
   for (const auto& promise : promises) {
     auto* input = promise_detail::Access::state(promise);
@@ -286,6 +278,129 @@ Promise<T> race(const std::vector<Promise<T>>& promises) {
     input->subscribe(state);
   }
   return promise_detail::Access::wrap<T>(std::move(state));
+}
+
+// ---- nfbind and partial ------------------------------------------------------------------
+
+namespace promise_detail {
+
+template <typename... Ts>
+struct TypeList {};
+
+// (error, a) → a; (error) → void; (error, a, b) → tuple<a, b> (Q 1.5.1 gives [a, b]).
+template <typename... Vs>
+struct NodeValue {
+  using type = std::tuple<Vs...>;
+};
+template <>
+struct NodeValue<> {
+  using type = void;
+};
+template <typename V>
+struct NodeValue<V> {
+  using type = V;
+};
+template <typename... Vs>
+using node_value_t = typename NodeValue<Vs...>::type;
+
+// The Node-style callback nfbind hands to the wrapped function. Copyable (std::function needs
+// that); every copy settles the same promise, and only the first call counts.
+template <typename... Vs>
+class NodeCallback {
+ public:
+  using Value = node_value_t<Vs...>;
+  explicit NodeCallback(Ref<PromiseState<Value>> state) : state_(std::move(state)) {}
+
+  // Several values construct the tuple in place.
+  void operator()(std::optional<Error> error, Vs... values) const {
+    if (!error) return state_->resolve_value(std::move(values)...);
+    fail(std::make_exception_ptr(ErrorException(std::move(*error))));
+  }
+  void operator()(std::exception_ptr error, Vs... values) const {
+    if (!error) return state_->resolve_value(std::move(values)...);
+    fail(std::move(error));
+  }
+  void fail(std::exception_ptr error) const { state_->reject(std::move(error)); }
+
+ private:
+  Ref<PromiseState<Value>> state_;
+};
+
+// The type of the last parameter of a function pointer, a member function pointer, or a
+// callable object with one (non-template) operator(); declarations only, for decltype.
+template <typename... A>
+std::remove_cvref_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>> last_of(
+    TypeList<A...>);
+template <typename R, typename... A>
+auto last_parameter(R (*)(A...)) -> decltype(last_of(TypeList<A...>{}));
+template <typename R, typename C, typename... A>
+auto last_parameter(R (C::*)(A...)) -> decltype(last_of(TypeList<A...>{}));
+template <typename R, typename C, typename... A>
+auto last_parameter(R (C::*)(A...) const) -> decltype(last_of(TypeList<A...>{}));
+template <typename F>
+auto last_parameter(const F&) -> decltype(last_parameter(&F::operator()));
+
+// The value types of a callback std::function<void(E, Vs...)>.
+template <typename E, typename... Vs>
+TypeList<std::remove_cvref_t<Vs>...> callback_values(const std::function<void(E, Vs...)>&);
+
+template <typename F>
+using deduced_values_t = decltype(callback_values(last_parameter(std::declval<const F&>())));
+
+// nfbind<void>(f) names a callback with no value: the same as (error) alone.
+template <typename... Vs>
+using explicit_values_t = std::conditional_t<std::is_same_v<TypeList<Vs...>, TypeList<void>>,
+                                             TypeList<>, TypeList<Vs...>>;
+
+template <typename... Values, typename Function, typename... Bound>
+auto bind_node_function(TypeList<Values...> /*unused*/, Function function, Bound... bound) {
+  using Value = node_value_t<Values...>;
+  return [function = std::move(function), ... bound = std::move(bound)](auto&&... args) {
+    auto state = make_ref<PromiseState<Value>>();
+    PromiseScheduler::current().post([function, bound...,
+                                      ... args = std::forward<decltype(args)>(args),
+                                      callback = NodeCallback<Values...>(state)]() mutable {
+      try {
+        std::invoke(function, bound..., std::move(args)..., callback);
+      } catch (...) {
+        callback.fail(std::current_exception());  // ignored if it already called back
+      }
+    });
+    return Access::wrap<Value>(std::move(state));
+  };
+}
+
+}  // namespace promise_detail
+
+// Q.nfbind(f, bound...): wraps a function whose last parameter is a Node-style callback
+// `(error, value)` into one returning a promise. nfbind(f, a)(b) calls f(a, b, callback) — on a
+// later turn of the loop, never inside the call (as Q does) — and the callback's first call
+// settles the promise: an error (std::optional<common::Error> or std::exception_ptr) rejects,
+// otherwise (error, v) fulfils with v, (error) with nothing, (error, a, b) with tuple(a, b). A
+// throw from f rejects too. Arguments are copied (or moved) into the call.
+// The value types come from f's last parameter when it is a std::function<void(E, Vs...)>
+// (a function, a member function — bind the object first — or a non-generic lambda); for other
+// callables name them: nfbind<common::Json>(partial(&Broker::query, &broker)).
+template <typename... Values, typename Function, typename... Bound>
+auto nfbind(Function function, Bound... bound) {
+  using promise_detail::bind_node_function;
+  if constexpr (sizeof...(Values) == 0) {
+    static_assert(
+        requires { typename promise_detail::deduced_values_t<Function>; },
+        "nfbind(): cannot see the callback's value types; name them: nfbind<V>(f)");
+    return bind_node_function(promise_detail::deduced_values_t<Function>{}, std::move(function),
+                              std::move(bound)...);
+  } else {
+    return bind_node_function(promise_detail::explicit_values_t<Values...>{}, std::move(function),
+                              std::move(bound)...);
+  }
+}
+
+// underscore's _.partial(f, a)(b) == f(a, b): arguments bound from the left. C++20 calls this
+// std::bind_front; partial is that, under the tutorial's name (arguments are copied in).
+template <typename F, typename... Args>
+auto partial(F&& function, Args&&... args) {
+  return std::bind_front(std::forward<F>(function), std::forward<Args>(args)...);
 }
 
 }  // namespace common

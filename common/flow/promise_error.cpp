@@ -22,10 +22,6 @@ Error error_of(const std::exception_ptr& reason) {
   }
 }
 
-std::string describe(const std::exception_ptr& reason) {
-  return error_of(reason).message;  // what() of the exception, whatever its type
-}
-
 namespace {
 
 thread_local RejectionReporter reporter;

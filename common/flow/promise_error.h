@@ -42,7 +42,9 @@ class TypeError : public std::invalid_argument {
 Error error_of(const std::exception_ptr& reason);
 
 // what() of the reason, or "unknown error".
-std::string describe(const std::exception_ptr& reason);
+inline std::string describe(const std::exception_ptr& reason) {
+  return error_of(reason).message;
+}
 
 // Called with the reason of each rejected promise destroyed without a handler.
 using RejectionReporter = std::function<void(const std::exception_ptr& reason)>;

@@ -23,9 +23,7 @@ namespace common::promise_detail {
 // function" (A+ 2.2.1): the value or reason passes through.
 template <typename F>
 bool present(const F& handler) noexcept {
-  if constexpr (std::is_null_pointer_v<F>) {
-    return false;
-  } else if constexpr (requires { handler == nullptr; }) {
+  if constexpr (requires { handler == nullptr; }) {
     return handler != nullptr;
   } else {
     return true;
@@ -87,21 +85,11 @@ using then_value_t = typename std::conditional_t<std::is_null_pointer_v<F>, std:
 
 // A rejection handler fits a Promise<U> chain if it returns U (or something convertible),
 // a Promise<U>, or nothing when U is void.
-template <typename F, typename U>
-consteval bool fits_rejection_handler() {
-  if constexpr (std::is_null_pointer_v<F>) {
-    return true;
-  } else {
-    using R = rejected_result_t<F>;
-    if constexpr (std::is_same_v<std::remove_cvref_t<R>, Promise<U>>) {
-      return true;
-    } else if constexpr (std::is_void_v<U> || std::is_void_v<R>) {
-      return std::is_void_v<U> && std::is_void_v<R>;
-    } else {
-      return !std::is_same_v<R, NotAHandler> && std::is_convertible_v<R, U>;
-    }
-  }
-}
+template <typename F, typename U, typename R = rejected_result_t<F>>
+inline constexpr bool fits_rejection_handler_v =
+    std::is_null_pointer_v<F> ||
+    (is_promise_v<R> ? std::is_same_v<promise_value_t<R>, U>
+                     : (std::is_void_v<U> ? std::is_void_v<R> : std::is_convertible_v<R, U>));
 
 // p.then(on_fulfilled, on_rejected): p (a PromiseState<T>) settles, one handler runs and this
 // resolves with its result. When that result is a promise, this adopts it, and its outcome

@@ -170,24 +170,21 @@ class PromiseStateBase : public PromiseNode {
 
 struct Nothing {};  // the stored "value" of a Promise<void>
 
-template <typename T>
-struct IsPromise : std::false_type {};
-template <typename T>
-struct IsPromise<Promise<T>> : std::true_type {};
-template <typename T>
-inline constexpr bool is_promise_v = IsPromise<std::remove_cvref_t<T>>::value;
-
 // Promise<X> → X, anything else → itself (void stays void).
 template <typename R>
 struct PromiseValue {
   using type = R;
+  static constexpr bool is_promise = false;
 };
 template <typename X>
 struct PromiseValue<Promise<X>> {
   using type = X;
+  static constexpr bool is_promise = true;
 };
 template <typename R>
 using promise_value_t = typename PromiseValue<std::remove_cvref_t<R>>::type;
+template <typename R>
+inline constexpr bool is_promise_v = PromiseValue<std::remove_cvref_t<R>>::is_promise;
 
 // Lets the detail templates reach a Promise's state and build one.
 struct Access {
@@ -205,8 +202,6 @@ template <typename T>
 class PromiseState : public PromiseStateBase {
  public:
   using Stored = std::conditional_t<std::is_void_v<T>, Nothing, T>;
-
-  PromiseState() noexcept = default;
 
   // Resolution from the outside (a deferred, a handler's result): the first call wins.
   template <typename... Args>
