@@ -4,7 +4,6 @@
 #include <deque>
 #include <limits>
 #include <map>
-#include <ostream>
 #include <stdexcept>
 
 #include "common/uv/immediate.h"
@@ -254,9 +253,8 @@ Json Results::as_json() const {
   auto& allocator = object.GetAllocator();
   for (const auto& entry : data_->entries) {
     if (!entry.value) continue;
-    rapidjson::Value key(entry.name.data(), static_cast<rapidjson::SizeType>(entry.name.size()),
-                         allocator);
-    object.AddMember(key, rapidjson::Value(*entry.value, allocator), allocator);
+    object.AddMember(rapidjson::Value(entry.name, allocator),
+                     rapidjson::Value(*entry.value, allocator), allocator);
   }
   return object;
 }
@@ -279,16 +277,6 @@ void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
   auto_detail::FlagScope scope(run->starting);
   if (std::optional<Error> error = run->build(tasks)) return run->finish(std::move(error), {});
   run->start(run);
-}
-
-void dump_dot(std::ostream& out, const std::vector<Task>& tasks) {
-  out << "digraph auto {\n";
-  for (const Task& task : tasks) {
-    out << "  \"" << task.name << "\";\n";
-    for (const std::string& dependency : task.dependencies)
-      out << "  \"" << dependency << "\" -> \"" << task.name << "\";\n";
-  }
-  out << "}\n";
 }
 
 }  // namespace common

@@ -23,7 +23,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -163,8 +162,5 @@ void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
 inline void auto_run(uv_loop_t& loop, std::vector<Task> tasks, FinalCallback final) {
   auto_run(loop, std::move(tasks), 0, std::move(final));
 }
-
-// The graph in Graphviz dot form, an edge from each dependency to its dependent, for READMEs.
-void dump_dot(std::ostream& out, const std::vector<Task>& tasks);
 
 }  // namespace common

@@ -40,8 +40,6 @@ class Promise {
   static_assert(!promise_detail::is_promise_v<T>, "Promise<Promise<T>> flattens: use Promise<T>");
 
  public:
-  using value_type = T;
-
   Promise() noexcept = default;  // an empty handle: valid() is false, then() throws
 
   [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(state_); }
@@ -106,8 +104,8 @@ class Promise {
   // then() with the tuple of all(a, b, ...) spread over the handler's arguments.
   template <typename OnFulfilled, typename OnRejected = std::nullptr_t>
   auto spread(OnFulfilled on_fulfilled, OnRejected on_rejected = nullptr) const {
-    static_assert(promise_detail::can_spread<OnFulfilled, const T&>() ||
-                      promise_detail::can_spread<OnFulfilled, T&&>(),
+    static_assert(promise_detail::Spreadable<OnFulfilled, const T&>::value ||
+                      promise_detail::Spreadable<OnFulfilled, T>::value,
                   "spread(): the handler must take the tuple's elements (from all(a, b, ...))");
     return then(promise_detail::Spread<OnFulfilled>{std::move(on_fulfilled)},
                 std::move(on_rejected));
@@ -194,10 +192,9 @@ using AllValue = std::conditional_t<std::is_void_v<T>, void, std::vector<T>>;
 template <typename T>
 using TupleElement = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
-// What all() shares between the handlers it puts on its inputs: each fulfilment fills its own
-// slot, the last one resolves `result`, the first rejection rejects it (later ones are ignored).
-// `remaining` counts the inputs plus all() itself, so that no input can finish the gathering
-// before every input has been subscribed to, and so that all({}) fulfils too.
+// What all() shares between the handlers it puts on its inputs: each fulfilment fills its slot,
+// the last resolves `result`, the first rejection rejects it. `remaining` counts all() itself
+// too, so that nothing finishes before every input is subscribed to, and all({}) fulfils.
 template <typename Result, typename Slots>
 struct Gathering {
   Gathering(Slots empty_slots, std::size_t inputs)
@@ -372,15 +369,11 @@ auto bind_node_function(TypeList<Values...> /*unused*/, Function function, Bound
 
 }  // namespace promise_detail
 
-// Q.nfbind(f, bound...): wraps a function whose last parameter is a Node-style callback
-// `(error, value)` into one returning a promise. nfbind(f, a)(b) calls f(a, b, callback) — on a
-// later turn of the loop, never inside the call (as Q does) — and the callback's first call
-// settles the promise: an error (std::optional<common::Error> or std::exception_ptr) rejects,
-// otherwise (error, v) fulfils with v, (error) with nothing, (error, a, b) with tuple(a, b). A
-// throw from f rejects too. Arguments are copied (or moved) into the call.
-// The value types come from f's last parameter when it is a std::function<void(E, Vs...)>
-// (a function, a member function — bind the object first — or a non-generic lambda); for other
-// callables name them: nfbind<common::Json>(partial(&Broker::query, &broker)).
+// Q.nfbind(f, bound...): f's last parameter is a Node-style callback `(error, values...)`;
+// nfbind(f, a)(b) returns a promise and calls f(a, b, callback) on a later turn of the loop. The
+// callback's first call settles it (docs/promises.md §11); a throw from f rejects it. The value
+// types come from f's last parameter when it is a std::function (a function, a member function,
+// a non-generic lambda); otherwise name them: nfbind<common::Json>(partial(&Broker::query, &b)).
 template <typename... Values, typename Function, typename... Bound>
 auto nfbind(Function function, Bound... bound) {
   using promise_detail::bind_node_function;

@@ -33,18 +33,13 @@ bool present(const F& handler) noexcept {
 struct NotAHandler {};  // what calling a handler that fits no calling convention "returns"
 
 // Calls a fulfilment handler the way it asks: with the stored value to read (const T&), with its
-// own copy (T; a move-only value is moved out, see PromiseState::take), or with nothing.
-template <typename F, typename T>
+// own copy (T; a move-only value is moved out, see PromiseState::take), or with nothing (always,
+// for a Promise<void>, whose stored value is a private Nothing).
+template <typename F, typename T, typename Stored = typename PromiseState<T>::Stored>
 decltype(auto) call_with_value(F& handler, PromiseState<T>& source) {
-  if constexpr (std::is_void_v<T>) {
-    if constexpr (std::is_invocable_v<F&>) {
-      return std::invoke(handler);
-    } else {
-      return NotAHandler{};
-    }
-  } else if constexpr (std::is_invocable_v<F&, const T&>) {
+  if constexpr (std::is_invocable_v<F&, const Stored&>) {
     return std::invoke(handler, source.peek());
-  } else if constexpr (std::is_invocable_v<F&, T&&>) {
+  } else if constexpr (std::is_invocable_v<F&, Stored&&>) {
     return std::invoke(handler, source.take());
   } else if constexpr (std::is_invocable_v<F&>) {
     return std::invoke(handler);
@@ -159,28 +154,21 @@ auto after_callback(Callback& callback, Next next) {
   }
 }
 
-// p.spread(f) is p.then(Spread{f}): the tuple of all(a, b, ...) becomes f's arguments, passed
-// by const reference when f takes them so, else moved out of the tuple f was given.
-template <typename F, typename Tuple, std::size_t... I>
-constexpr bool applicable(std::index_sequence<I...> /*unused*/) {
-  return std::is_invocable_v<F&, decltype(std::get<I>(std::declval<Tuple>()))...>;
-}
+// p.spread(f) is p.then(Spread{f}): the tuple of all(a, b, ...) becomes f's arguments, read in
+// place when the handler is given the tuple by const reference, moved out of a tuple of its own.
 template <typename F, typename Tuple>
-consteval bool can_spread() {
-  using Values = std::remove_cvref_t<Tuple>;
-  if constexpr (requires { std::tuple_size<Values>::value; }) {
-    return applicable<F, Tuple>(std::make_index_sequence<std::tuple_size_v<Values>>{});
-  } else {
-    return false;
-  }
-}
+struct Spreadable : std::false_type {};
+template <typename F, typename... E>
+struct Spreadable<F, const std::tuple<E...>&> : std::is_invocable<F&, const E&...> {};
+template <typename F, typename... E>
+struct Spreadable<F, std::tuple<E...>> : std::is_invocable<F&, E&&...> {};
 
 template <typename F>
 struct Spread {
   F function;
 
   template <typename Tuple>
-  requires(can_spread<F, Tuple>()) decltype(auto) operator()(Tuple&& values) {
+  requires Spreadable<F, Tuple>::value decltype(auto) operator()(Tuple&& values) {
     return std::apply(function, std::forward<Tuple>(values));
   }
 };

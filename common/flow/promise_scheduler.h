@@ -60,7 +60,8 @@ class PromiseScheduler {
   // throws stops the loop and is rethrown by common::run_loop.
   template <typename F>
   void post(F task) {
-    enqueue(promise_detail::make_ref<promise_detail::PostedTask<F>>(std::move(task)), nullptr);
+    promise_detail::schedule(
+        promise_detail::make_ref<promise_detail::PostedTask<F>>(std::move(task)), nullptr);
   }
 
   // Drops the queued jobs and frees every promise still pending on this thread (breaking
@@ -68,11 +69,9 @@ class PromiseScheduler {
   // handler, it takes effect when that handler returns.
   void shutdown() noexcept;
 
-  // Internal: queues target->react(source), holding a reference to both until then.
-  void enqueue(promise_detail::Ref<promise_detail::PromiseNode> target,
-               promise_detail::PromiseStateBase* source);
-
  private:
+  friend void promise_detail::schedule(promise_detail::Ref<promise_detail::PromiseNode> target,
+                                       promise_detail::PromiseStateBase* source);
   struct Jobs;
   std::shared_ptr<Jobs> jobs_;  // shared with the drain queued on the loop, which may outlive us
 };

@@ -110,8 +110,6 @@ Ref<N> make_ref(Args&&... args) {
 void schedule(Ref<PromiseNode> target, PromiseStateBase* source);
 // Throws std::logic_error when this thread has no PromiseScheduler.
 void require_scheduler();
-// The TypeError a promise resolved with itself is rejected with (A+ 2.3.1).
-std::exception_ptr self_resolution_error();
 
 enum class Status : std::uint8_t { pending, fulfilled, rejected };
 
@@ -153,7 +151,6 @@ class PromiseStateBase : public PromiseNode {
   // Adopts leader's outcome. False, and no wait, if leader is this promise or already waits for
   // it: that would never settle (A+ 2.3.1 and note 3.6).
   bool follow(PromiseStateBase& leader);
-  void stop_following() noexcept { following_ = nullptr; }
 
  private:
   // following_ does not own the leader: the leader clears it whenever it lets the follower go
@@ -213,8 +210,9 @@ class PromiseState : public PromiseStateBase {
     PromiseState* leader = Access::state(promise);
     if (leader == nullptr) {
       reject_now(std::make_exception_ptr(std::logic_error("resolved with an empty Promise")));
-    } else if (!follow(*leader)) {
-      reject_now(self_resolution_error());
+    } else if (!follow(*leader)) {  // A+ 2.3.1
+      reject_now(std::make_exception_ptr(
+          TypeError("a promise cannot be resolved with itself (or with one that waits for it)")));
     }
   }
   // Resolves with what `call()` returns: a value, a promise to adopt, or nothing (void).
@@ -233,7 +231,6 @@ class PromiseState : public PromiseStateBase {
 
   // The adopted promise (a PromiseState<T>) settled: take over its outcome.
   void react(PromiseStateBase* source) override {
-    stop_following();
     copy_outcome(static_cast<PromiseState&>(*source));
   }
 
