@@ -145,12 +145,6 @@ void require_scheduler() {
   }
 }
 
-void schedule(Ref<PromiseNode> target, PromiseStateBase* source) {
-  require_scheduler();
-  auto held = source != nullptr ? Ref<PromiseStateBase>::share(source) : Ref<PromiseStateBase>();
-  installed->jobs_->push({std::move(target), std::move(held)});
-}
-
 }  // namespace promise_detail
 
 std::size_t live_promise_states() noexcept {
@@ -217,6 +211,12 @@ struct PromiseScheduler::Jobs : std::enable_shared_from_this<Jobs> {
     if (installed != nullptr && installed->jobs_.get() == this) installed = nullptr;
   }
 };
+
+void promise_detail::schedule(Ref<PromiseNode> target, PromiseStateBase* source) {
+  require_scheduler();
+  auto held = source != nullptr ? Ref<PromiseStateBase>::share(source) : Ref<PromiseStateBase>();
+  installed->jobs_->push({std::move(target), std::move(held)});
+}
 
 PromiseScheduler::PromiseScheduler(uv_loop_t& loop) : jobs_(std::make_shared<Jobs>(loop)) {
   if (installed != nullptr)
