@@ -17,21 +17,18 @@ std::string quoted(std::string_view name) {
 }
 
 // Sets a flag for the lifetime of a scope, also when a task function throws through it.
-class FlagScope {
- public:
-  explicit FlagScope(bool& flag) noexcept : flag_(flag) { flag_ = true; }
-  ~FlagScope() { flag_ = false; }
+struct FlagScope {
+  explicit FlagScope(bool& raised) noexcept : flag(raised) { flag = true; }
+  ~FlagScope() { flag = false; }
   FlagScope(const FlagScope&) = delete;
   FlagScope& operator=(const FlagScope&) = delete;
-
- private:
-  bool& flag_;
+  bool& flag;
 };
 
 }  // namespace
 
-// The entries behind a Results object: one per declared task, in declaration order, each with a
-// value once its task has reported one. The values are allocated in `pool`.
+// The entries behind a Results object: one per declared task, in declaration order, with a value
+// (allocated in `pool`) once the task has reported one.
 struct ResultsData {
   struct Entry {
     std::string name;
@@ -63,8 +60,7 @@ struct AutoNode {
   bool called_back = false;
 };
 
-// One run of a graph. Owned by shared_ptr: by auto_run while it starts the graph, then by the
-// Done callbacks handed to the tasks.
+// One run of a graph, owned by auto_run while it starts the graph, then by the Done callbacks.
 struct AutoRun {
   AutoRun(uv_loop_t& l, FinalCallback f, std::size_t concurrency)
       : loop(&l),
@@ -160,15 +156,9 @@ struct AutoRun {
     return text + quoted(name(at));
   }
 
-  void start(const std::shared_ptr<AutoRun>& self) {
-    for (std::size_t i = 0; i < nodes.size(); ++i)
-      if (nodes[i].unmet == 0) ready.push_back(i);
-    drain(self);
-  }
-
   // The trampoline: starts ready tasks in FIFO order. A task completing synchronously calls
-  // drain() again from inside run_task; that nested call returns at once and this loop picks up
-  // what it queued, so the stack stays flat however long the chain.
+  // drain() again from inside its function; that nested call returns at once and this loop picks
+  // up what it queued, so the stack stays flat however long the chain.
   void drain(const std::shared_ptr<AutoRun>& self) {
     if (draining) return;
     {
@@ -176,15 +166,11 @@ struct AutoRun {
       while (!failed && !ready.empty() && running < limit) {
         std::size_t task = ready.front();
         ready.pop_front();
-        run_task(self, task);
+        ++running;
+        nodes[task].run(results, Done(self, task, data->pool));
       }
     }
     if (!failed && succeeded == nodes.size()) finish(std::nullopt, results);
-  }
-
-  void run_task(const std::shared_ptr<AutoRun>& self, std::size_t task) {
-    ++running;
-    nodes[task].run(results, Done(self, task));
   }
 
   void complete(const std::shared_ptr<AutoRun>& self, std::size_t task,
@@ -259,12 +245,6 @@ Json Results::as_json() const {
   return object;
 }
 
-// --- Done ----------------------------------------------------------------------------------------
-
-auto_detail::Pool& Done::pool() const {
-  return run_->data->pool;
-}
-
 void Done::report(const std::optional<Error>& error, rapidjson::Value value) const {
   run_->complete(run_, task_, error, std::move(value));
 }
@@ -276,7 +256,9 @@ void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
   auto run = std::make_shared<auto_detail::AutoRun>(loop, std::move(final), concurrency);
   auto_detail::FlagScope scope(run->starting);
   if (std::optional<Error> error = run->build(tasks)) return run->finish(std::move(error), {});
-  run->start(run);
+  for (std::size_t i = 0; i < run->nodes.size(); ++i)
+    if (run->nodes[i].unmet == 0) run->ready.push_back(i);
+  run->drain(run);
 }
 
 }  // namespace common

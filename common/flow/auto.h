@@ -12,10 +12,9 @@
 //           /    \          final callback: (error, {"user": …, "posts": …, "comments": …})
 //       posts    comments
 //
-// The semantics are caolan/async v3 `auto`, item by item in docs/auto.md, with three deliberate
-// fixes: the final callback never runs inside auto_run() (commandment 1), a bad graph is reported
-// through the final callback instead of thrown, and long chains of synchronous tasks do not grow
-// the stack.
+// caolan/async v3 `auto`, item by item in docs/auto.md, with three fixes: final never runs inside
+// auto_run() (commandment 1), a bad graph goes to final instead of being thrown, and long chains
+// of synchronous tasks do not grow the stack.
 #pragma once
 
 #include <uv.h>
@@ -94,12 +93,11 @@ rapidjson::Value to_value(T&& value, Pool& pool) {
 
 }  // namespace auto_detail
 
-// The Node-style callback a task receives: done(error) or done(error, value...).
-// done(std::nullopt, v) stores v; (std::nullopt, a, b) stores [a, b]; (std::nullopt) stores null.
-// A value is JSON (deep-copied), a number, a bool, a string or nullptr. An engaged error ends the
-// run. A Done is copyable (all copies are one callback) and fits
-// std::function<void(std::optional<Error>, Json)>. Calling it twice throws std::logic_error out
-// of the second call, which is not counted: call it inside common::guard in libuv callbacks.
+// The Node-style callback a task receives: done(std::nullopt, v) stores v, (std::nullopt, a, b)
+// stores [a, b], (std::nullopt) stores null; an engaged error ends the run. A value is JSON
+// (deep-copied), a number, a bool, a string or nullptr. A Done is copyable (all copies are one
+// callback) and fits std::function<void(std::optional<Error>, Json)>. A second call throws
+// std::logic_error and is not counted: call it inside common::guard in libuv callbacks.
 class Done {
  public:
   template <typename... Values>
@@ -109,27 +107,26 @@ class Done {
 
  private:
   friend struct auto_detail::AutoRun;
-  Done(std::shared_ptr<auto_detail::AutoRun> run, std::size_t task) noexcept
-      : run_(std::move(run)), task_(task) {}
+  Done(std::shared_ptr<auto_detail::AutoRun> run, std::size_t task, auto_detail::Pool& pool)
+      : run_(std::move(run)), task_(task), pool_(&pool) {}
 
   template <typename... Values>
   rapidjson::Value pack(Values&&... values) const {
     if constexpr (sizeof...(Values) == 0) {
       return rapidjson::Value();
     } else if constexpr (sizeof...(Values) == 1) {
-      return auto_detail::to_value(std::forward<Values>(values)..., pool());
+      return auto_detail::to_value(std::forward<Values>(values)..., *pool_);
     } else {
       rapidjson::Value array(rapidjson::kArrayType);
-      array.Reserve(static_cast<rapidjson::SizeType>(sizeof...(Values)), pool());
-      (array.PushBack(auto_detail::to_value(std::forward<Values>(values), pool()), pool()), ...);
+      (array.PushBack(auto_detail::to_value(std::forward<Values>(values), *pool_), *pool_), ...);
       return array;
     }
   }
-  [[nodiscard]] auto_detail::Pool& pool() const;
   void report(const std::optional<Error>& error, rapidjson::Value value) const;
 
   std::shared_ptr<auto_detail::AutoRun> run_;  // the run lives as long as a callback into it does
   std::size_t task_;
+  auto_detail::Pool* pool_;  // where the run's values live
 };
 
 // A task receives the live results (every task completed so far) and its callback. The reference

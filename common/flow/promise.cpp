@@ -1,5 +1,4 @@
-// The compiled part of the promises: rejection reasons and their report (promise_error.h), the
-// life of promise nodes and states (promise_state.h), the scheduler (promise_scheduler.h).
+// The compiled part of promise_error.h, promise_state.h and promise_scheduler.h.
 #include "common/flow/promise.h"
 
 #include <cstdio>
@@ -164,7 +163,6 @@ struct PromiseScheduler::Jobs : std::enable_shared_from_this<Jobs> {
   bool shutdown_requested = false;
 
   void push(promise_detail::Job job) {
-    if (!running) throw std::logic_error("PromiseScheduler: used after shutdown()");
     if (!drain_queued) queue_drain();
     queue.push_back(std::move(job));
   }
@@ -186,9 +184,8 @@ struct PromiseScheduler::Jobs : std::enable_shared_from_this<Jobs> {
       try {
         job.target->react(job.source.get());
       } catch (...) {
-        // Handler exceptions are rejections already: this is a posted function that threw, or a
-        // broken invariant (out of memory). It stops the loop (set_immediate runs us in guard);
-        // the jobs behind it wait for the next run.
+        // A posted function threw (handlers' throws are rejections already): it stops the loop
+        // (set_immediate runs us in guard); the jobs behind it wait for the next run.
         after_job();
         if (running && !queue.empty()) queue_drain();
         throw;
@@ -239,11 +236,8 @@ std::size_t PromiseScheduler::queued() const noexcept {
 }
 
 void PromiseScheduler::shutdown() noexcept {
-  if (jobs_->in_job) {
-    jobs_->shutdown_requested = true;  // the drain finishes it once the running job returns
-  } else {
-    jobs_->shut_down_now();
-  }
+  jobs_->shutdown_requested = true;  // from inside a job, the drain finishes it after the job
+  if (!jobs_->in_job) jobs_->shut_down_now();
 }
 
 }  // namespace common

@@ -6,11 +6,8 @@
 //                .fail([](const common::Error& e) -> std::size_t { return 0; })
 //                .fin([] { std::puts("done"); });
 //
-// docs/promises.md has the rules, Q 1.5.1's and Promises/A+'s. In short: handlers never run
-// inside then() or resolve() but from the loop, in order (flow/promise_scheduler.h); then()'s
-// promise is typed by what the handler returns; a reason is a std::exception_ptr; a rejection
-// that reaches the end of a chain unhandled is reported (flow/promise_error.h). Promises are
-// single-threaded.
+// docs/promises.md has the rules (Q 1.5.1's and Promises/A+'s): handlers run from the loop, in
+// order, never inside then() or resolve(); then()'s promise is typed by what the handler returns.
 #pragma once
 
 #include <cstddef>
@@ -47,9 +44,8 @@ class Promise {
   [[nodiscard]] bool is_fulfilled() const { return status() == promise_detail::Status::fulfilled; }
   [[nodiscard]] bool is_rejected() const { return status() == promise_detail::Status::rejected; }
 
-  // A new promise for what the handler returns (see the top of this file). on_fulfilled takes
-  // the value (const T&, T, or nothing); on_rejected takes the std::exception_ptr, a
-  // const common::Error&, or nothing, and must return what on_fulfilled returns (recovery).
+  // A new promise for what the handler returns. on_fulfilled takes the value (const T&, T, or
+  // nothing); on_rejected takes the std::exception_ptr, a const common::Error&, or nothing.
   template <typename OnFulfilled, typename OnRejected = std::nullptr_t>
   auto then(OnFulfilled on_fulfilled, OnRejected on_rejected = nullptr) const
       -> Promise<promise_detail::then_value_t<OnFulfilled, T>> {
@@ -62,7 +58,7 @@ class Promise {
     auto next = promise_detail::make_ref<promise_detail::ThenState<T, U, OnFulfilled, OnRejected>>(
         std::move(on_fulfilled), std::move(on_rejected));
     checked_state().subscribe(next);
-    return Promise<U>(std::move(next));
+    return promise_detail::Access::wrap<U>(std::move(next));
   }
 
   // then(nullptr, on_rejected): recovers with on_rejected's result; a value passes through.
@@ -75,9 +71,8 @@ class Promise {
     return fail(std::move(on_rejected));
   }
 
-  // Runs callback() (no arguments) on either outcome, then passes the original outcome on,
-  // unless the callback throws or returns a promise that rejects: that replaces it. A promise
-  // the callback returns is waited for first.
+  // Runs callback() on either outcome and passes the outcome on, once the promise it may return
+  // has fulfilled; a throw, or that promise's rejection, replaces the outcome.
   template <typename Callback>
   Promise<T> fin(Callback callback) const {
     static_assert(std::is_invocable_v<Callback&>, "fin(): the callback takes no arguments");
@@ -112,8 +107,6 @@ class Promise {
   }
 
  private:
-  template <typename>
-  friend class Promise;
   friend struct promise_detail::Access;
   using State = promise_detail::PromiseState<T>;
 
@@ -175,8 +168,7 @@ Promise<T> resolved(Promise<T> promise) {
   return promise;
 }
 
-// Q.reject(reason): rejected<int>(reason) takes what Deferred::reject does: an exception_ptr,
-// a common::Error, or an exception such as std::runtime_error("...").
+// Q.reject(reason): an exception_ptr, a common::Error or an exception, as Deferred::reject.
 template <typename T, typename Reason>
 Promise<T> rejected(Reason&& reason) {
   Deferred<T> deferred;
@@ -235,9 +227,8 @@ struct Gathering {
 
 }  // namespace promise_detail
 
-// Q.all(array): the values in input order once all are fulfilled; the first rejection in time
-// rejects it (later ones are ignored, nothing is cancelled). all({}) fulfils with {}.
-// Promise<void> inputs give a Promise<void>.
+// Q.all(array): the values in input order once all are fulfilled, or the first rejection in
+// time (nothing is cancelled). all({}) fulfils with {}; Promise<void> inputs give Promise<void>.
 template <typename T>
 Promise<promise_detail::AllValue<T>> all(const std::vector<Promise<T>>& promises) {
   using Slots = std::vector<std::optional<promise_detail::TupleElement<T>>>;
@@ -389,8 +380,7 @@ auto nfbind(Function function, Bound... bound) {
   }
 }
 
-// underscore's _.partial(f, a)(b) == f(a, b): arguments bound from the left. C++20 calls this
-// std::bind_front; partial is that, under the tutorial's name (arguments are copied in).
+// underscore's _.partial(f, a)(b) == f(a, b): C++20's std::bind_front under the tutorial's name.
 template <typename F, typename... Args>
 auto partial(F&& function, Args&&... args) {
   return std::bind_front(std::forward<F>(function), std::forward<Args>(args)...);

@@ -1,12 +1,7 @@
-// flow/promise_error.h: what a rejected promise carries, how to get a common::Error back out, and
-// what becomes of a rejection nobody handles.
-//
-// A rejection reason is a std::exception_ptr (a handler's throw becomes one, A+ 2.2.7.2). To
-// reject with a libuv-style common::Error{code, message} — so a route can map "ENOTFOUND" to 404 —
-// wrap it in ErrorException; error_of() turns any reason back into an Error.
-//
-// A rejected promise destroyed without ever having had a handler is reported (a line on stderr
-// by default); chaining off it counts as handling, so only the end of a chain reports.
+// flow/promise_error.h: what a rejected promise carries (a std::exception_ptr: a handler's throw
+// becomes one, A+ 2.2.7.2), how to get a common::Error back out, so that a route can map
+// "ENOTFOUND" to 404, and what becomes of a rejection nobody handles: a rejected promise
+// destroyed without ever having had a handler is reported; chaining off it counts as handling.
 #pragma once
 
 #include <cstddef>

@@ -1,9 +1,8 @@
-// flow/promise_handlers.h: the state behind then(), and how it calls handlers.
-//
-// A handler runs from the loop, at most once, and is destroyed right after, which frees what it
-// captured. What it returns resolves the next promise: a value fulfils it, a promise is adopted,
-// a throw rejects it (A+ 2.2.7). A missing handler (nullptr, a null function pointer, an empty
-// std::function) passes the outcome on unchanged (A+ 2.2.1, 2.2.7.3–4).
+// flow/promise_handlers.h: the state behind then(), and how it calls handlers. A handler runs
+// from the loop, at most once, and is destroyed right after, which frees what it captured. What it
+// returns resolves the next promise: a value fulfils it, a promise is adopted, a throw rejects it
+// (A+ 2.2.7). A missing handler (nullptr, a null function pointer, an empty std::function) passes
+// the outcome on unchanged (A+ 2.2.1, 2.2.7.3–4).
 #pragma once
 
 #include <cstddef>
@@ -19,8 +18,7 @@
 
 namespace common::promise_detail {
 
-// A handler given as nullptr, a null function pointer or an empty std::function is "not a
-// function" (A+ 2.2.1): the value or reason passes through.
+// nullptr, a null function pointer or an empty std::function is "not a function" (A+ 2.2.1).
 template <typename F>
 bool present(const F& handler) noexcept {
   if constexpr (requires { handler == nullptr; }) {
@@ -33,8 +31,7 @@ bool present(const F& handler) noexcept {
 struct NotAHandler {};  // what calling a handler that fits no calling convention "returns"
 
 // Calls a fulfilment handler the way it asks: with the stored value to read (const T&), with its
-// own copy (T; a move-only value is moved out, see PromiseState::take), or with nothing (always,
-// for a Promise<void>, whose stored value is a private Nothing).
+// own copy (T; a move-only value is moved out, see PromiseState::take), or with nothing.
 template <typename F, typename T, typename Stored = typename PromiseState<T>::Stored>
 decltype(auto) call_with_value(F& handler, PromiseState<T>& source) {
   if constexpr (std::is_invocable_v<F&, const Stored&>) {
@@ -86,9 +83,8 @@ inline constexpr bool fits_rejection_handler_v =
     (is_promise_v<R> ? std::is_same_v<promise_value_t<R>, U>
                      : (std::is_void_v<U> ? std::is_void_v<R> : std::is_convertible_v<R, U>));
 
-// p.then(on_fulfilled, on_rejected): p (a PromiseState<T>) settles, one handler runs and this
-// resolves with its result. When that result is a promise, this adopts it, and its outcome
-// arrives in react() once the handlers are gone.
+// p.then(on_fulfilled, on_rejected): p settles, one handler runs and this resolves with its
+// result. A promise result is adopted: its outcome arrives in react() once the handlers are gone.
 template <typename T, typename U, typename OnFulfilled, typename OnRejected>
 class ThenState final : public PromiseState<U> {
  public:

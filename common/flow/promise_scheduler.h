@@ -45,16 +45,14 @@ class PromiseScheduler {
  public:
   // Installs this scheduler for the calling thread; throws std::logic_error if one already is.
   explicit PromiseScheduler(uv_loop_t& loop);
-  // shutdown(), then uninstalls.
-  ~PromiseScheduler();
+  ~PromiseScheduler();  // shutdown(), then uninstalls
   PromiseScheduler(const PromiseScheduler&) = delete;
   PromiseScheduler& operator=(const PromiseScheduler&) = delete;
 
   // The scheduler of this thread; std::logic_error if there is none.
   static PromiseScheduler& current();
 
-  // Jobs waiting to run.
-  [[nodiscard]] std::size_t queued() const noexcept;
+  [[nodiscard]] std::size_t queued() const noexcept;  // jobs waiting to run
 
   // Runs task() from the loop, after the jobs already queued (Q's nextTick). An exception it
   // throws stops the loop and is rethrown by common::run_loop.

@@ -26,24 +26,20 @@ namespace common {
 template <typename T>
 class Promise;
 
-// How many promise nodes (states and posted functions) are alive on this thread: a test's
-// baseline, so that "back to the baseline" means nothing leaked.
+// How many promise nodes (states and posted functions) are alive on this thread (tests: leaks).
 std::size_t live_promise_states() noexcept;
 
 namespace promise_detail {
 
 class PromiseStateBase;
+template <typename N>
+class Ref;
 
 // Anything the scheduler can run: a promise state or a posted function.
 class PromiseNode {
  public:
   PromiseNode(const PromiseNode&) = delete;
   PromiseNode& operator=(const PromiseNode&) = delete;
-
-  void retain() noexcept { ++refs_; }
-  void release() noexcept {
-    if (--refs_ == 0) destroy();
-  }
 
   // Called from the loop with what this waited for: a settled source, or null (posted function).
   virtual void react(PromiseStateBase* source) = 0;
@@ -55,6 +51,8 @@ class PromiseNode {
   virtual ~PromiseNode() = default;
 
  private:
+  template <typename N>
+  friend class Ref;  // the only owner of refs_
   friend void abandon_all() noexcept;
   // Deletes iteratively: dropping the root of a million-long chain must not recurse a million deep.
   void destroy() noexcept;
@@ -64,8 +62,7 @@ class PromiseNode {
   PromiseNode* next_ = nullptr;  // and a node being destroyed on the list of nodes to delete
 };
 
-// Abandons every node alive on this thread (see PromiseNode::abandon).
-void abandon_all() noexcept;
+void abandon_all() noexcept;  // abandons every node alive on this thread
 
 // An owning pointer to a PromiseNode (a non-atomic intrusive_ptr).
 template <typename N>
@@ -74,11 +71,11 @@ class Ref {
   Ref() noexcept = default;
   explicit Ref(N* raw) noexcept : raw_(raw) {}  // takes over a reference the caller holds
   static Ref share(N* raw) noexcept {           // adds a reference
-    raw->retain();
+    ++raw->refs_;
     return Ref(raw);
   }
   Ref(const Ref& other) noexcept : raw_(other.raw_) {
-    if (raw_ != nullptr) raw_->retain();
+    if (raw_ != nullptr) ++raw_->refs_;
   }
   Ref(Ref&& other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
   template <typename M>
@@ -89,7 +86,7 @@ class Ref {
     return *this;
   }
   ~Ref() {
-    if (raw_ != nullptr) raw_->release();
+    if (raw_ != nullptr && --raw_->refs_ == 0) raw_->destroy();
   }
 
   [[nodiscard]] N* get() const noexcept { return raw_; }
@@ -106,9 +103,9 @@ Ref<N> make_ref(Args&&... args) {
   return Ref<N>(new N(std::forward<Args>(args)...));
 }
 
-// Queues target->react(source) on this thread's PromiseScheduler; std::logic_error if none.
+// Queues target->react(source) on this thread's PromiseScheduler. Both throw std::logic_error
+// when the thread has none.
 void schedule(Ref<PromiseNode> target, PromiseStateBase* source);
-// Throws std::logic_error when this thread has no PromiseScheduler.
 void require_scheduler();
 
 enum class Status : std::uint8_t { pending, fulfilled, rejected };
