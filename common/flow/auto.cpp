@@ -80,7 +80,8 @@ struct AutoRun {
   bool draining = false;  // a drain() further up the stack will start newly ready tasks
   bool failed = false;
 
-  // Takes the names and functions out of `tasks` and links the graph; the error, if it is bad.
+  // Takes the names and functions out of `tasks`, links the graph and queues the tasks that need
+  // none; the error, if the graph is bad.
   std::optional<Error> build(std::vector<Task>& tasks) {
     nodes.reserve(tasks.size());
     for (Task& task : tasks) {
@@ -95,6 +96,8 @@ struct AutoRun {
     for (std::size_t i = 0; i < nodes.size(); ++i)
       for (const std::string& wanted : tasks[i].dependencies)
         if (auto error = link(i, wanted)) return error;
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i].unmet == 0) ready.push_back(i);
     return check_acyclic();
   }
 
@@ -116,11 +119,8 @@ struct AutoRun {
   // left. Tasks that are never taken wait, directly or not, on a cycle.
   [[nodiscard]] std::optional<Error> check_acyclic() const {
     std::vector<std::size_t> unmet;
-    std::vector<std::size_t> free;
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-      unmet.push_back(nodes[i].unmet);
-      if (unmet[i] == 0) free.push_back(i);
-    }
+    for (const AutoNode& node : nodes) unmet.push_back(node.unmet);
+    std::vector<std::size_t> free(ready.begin(), ready.end());
     std::size_t taken = 0;
     while (!free.empty()) {
       std::size_t task = free.back();
@@ -212,8 +212,6 @@ struct AutoRun {
 
 }  // namespace auto_detail
 
-// --- Results -------------------------------------------------------------------------------------
-
 const rapidjson::Value* Results::find(std::string_view task) const {
   if (!data_) return nullptr;
   auto found = data_->positions.find(task);
@@ -249,15 +247,11 @@ void Done::report(const std::optional<Error>& error, rapidjson::Value value) con
   run_->complete(run_, task_, error, std::move(value));
 }
 
-// --- auto_run ------------------------------------------------------------------------------------
-
 void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
               FinalCallback final) {
   auto run = std::make_shared<auto_detail::AutoRun>(loop, std::move(final), concurrency);
   auto_detail::FlagScope scope(run->starting);
   if (std::optional<Error> error = run->build(tasks)) return run->finish(std::move(error), {});
-  for (std::size_t i = 0; i < run->nodes.size(); ++i)
-    if (run->nodes[i].unmet == 0) run->ready.push_back(i);
   run->drain(run);
 }
 

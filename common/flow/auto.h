@@ -74,10 +74,9 @@ rapidjson::Value to_value(T&& value, Pool& pool) {
     return rapidjson::Value(value, pool);  // a deep copy: the source's allocator may go away
   } else if constexpr (std::is_same_v<U, bool>) {
     return rapidjson::Value(value);
-  } else if constexpr (std::is_integral_v<U> && std::is_signed_v<U>) {
-    return rapidjson::Value(static_cast<std::int64_t>(value));
   } else if constexpr (std::is_integral_v<U>) {
-    return rapidjson::Value(static_cast<std::uint64_t>(value));
+    using Wide = std::conditional_t<std::is_signed_v<U>, std::int64_t, std::uint64_t>;
+    return rapidjson::Value(static_cast<Wide>(value));
   } else if constexpr (std::is_floating_point_v<U>) {
     return rapidjson::Value(static_cast<double>(value));
   } else if constexpr (std::is_same_v<U, std::nullptr_t>) {

@@ -66,6 +66,7 @@ void promise_detail::report_unhandled(const std::exception_ptr& reason) noexcept
 }
 
 // ---- nodes and states --------------------------------------------------------------------------
+
 namespace promise_detail {
 
 PromiseNode::PromiseNode() noexcept : next_(registry.head) {

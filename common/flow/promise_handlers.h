@@ -62,9 +62,6 @@ decltype(auto) call_with_reason(F& handler, const std::exception_ptr& reason) {
 template <typename F, typename T>
 using fulfilled_result_t =
     decltype(call_with_value(std::declval<F&>(), std::declval<PromiseState<T>&>()));
-template <typename F>
-using rejected_result_t =
-    decltype(call_with_reason(std::declval<F&>(), std::declval<const std::exception_ptr&>()));
 
 template <typename F, typename T>
 inline constexpr bool is_fulfilled_handler_v =
@@ -77,7 +74,8 @@ using then_value_t = typename std::conditional_t<std::is_null_pointer_v<F>, std:
 
 // A rejection handler fits a Promise<U> chain if it returns U (or something convertible),
 // a Promise<U>, or nothing when U is void.
-template <typename F, typename U, typename R = rejected_result_t<F>>
+template <typename F, typename U,
+          typename R = decltype(call_with_reason(std::declval<F&>(), std::exception_ptr()))>
 inline constexpr bool fits_rejection_handler_v =
     std::is_null_pointer_v<F> ||
     (is_promise_v<R> ? std::is_same_v<promise_value_t<R>, U>
@@ -129,7 +127,7 @@ class ThenState final : public PromiseState<U> {
 
   void pass_value(PromiseState<T>& source) {
     if constexpr (std::is_same_v<T, U>) {
-      if (this->lock()) this->copy_outcome(source);
+      if (this->lock()) PromiseState<U>::react(&source);
     } else {
       throw TypeError("then(): an empty onFulfilled cannot pass the value on as another type");
     }

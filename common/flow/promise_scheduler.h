@@ -4,9 +4,8 @@
 //
 //   common::PromiseScheduler scheduler(loop);  // once per thread, next to the loop
 //
-// One call queued on the loop's next-turn queue (common::set_immediate) drains the FIFO, jobs
-// queued meanwhile included; so the loop is kept alive only while jobs wait. The scheduler
-// installs itself for its thread, so promise code never passes the loop around.
+// One call on the loop's next-turn queue (common::set_immediate) drains the FIFO, jobs queued
+// meanwhile included: the loop is kept alive only while jobs wait.
 #pragma once
 
 #include <uv.h>

@@ -1,13 +1,10 @@
-// flow/promise_state.h: one promise's state (pending, then fulfilled with a value or rejected
-// with a reason, once: A+ 2.1), and who owns what in a graph of promises.
-//
-// Settling never calls anyone: each reaction becomes a job on the thread's PromiseScheduler.
-// Ownership, without a garbage collector: every promise (and posted function) is a PromiseNode
-// with a non-atomic intrusive count. A promise owns its reactions, the promises to notify when
-// it settles (then()'s promise, a promise adopting it); nothing points back upstream, so a chain
-// is owned from its root. A queued job owns its target and source. Handlers are destroyed once
-// they have run. A cycle made by user code (a handler capturing the Deferred it waits on) is
-// broken by PromiseScheduler::shutdown(), which abandons every node alive on the thread.
+// flow/promise_state.h: one promise's state (pending, then fulfilled or rejected, once: A+ 2.1)
+// and who owns what, without a garbage collector. Every promise (and posted function) is a
+// PromiseNode with a non-atomic count. A promise owns its reactions, the promises to notify when
+// it settles (then()'s promise, a promise adopting it), as jobs for the PromiseScheduler; nothing
+// points back upstream, so a chain is owned from its root. Handlers are destroyed once they have
+// run. A cycle made by user code (a handler capturing the Deferred it waits on) is broken by
+// PromiseScheduler::shutdown(), which abandons every node alive on the thread.
 #pragma once
 
 #include <cstddef>
@@ -134,7 +131,6 @@ class PromiseStateBase : public PromiseNode {
   void abandon() noexcept override;
 
  protected:
-  PromiseStateBase() noexcept = default;
   ~PromiseStateBase() override;
 
   bool lock() noexcept { return !std::exchange(locked_, true); }
@@ -228,10 +224,7 @@ class PromiseState : public PromiseStateBase {
 
   // The adopted promise (a PromiseState<T>) settled: take over its outcome.
   void react(PromiseStateBase* source) override {
-    copy_outcome(static_cast<PromiseState&>(*source));
-  }
-
-  void copy_outcome(PromiseState& from) {
+    auto& from = static_cast<PromiseState&>(*source);
     if (from.status() == Status::rejected) return reject_now(from.reason());
     try {
       fulfil(from.take());
