@@ -34,19 +34,20 @@ struct ResultsData {
     std::string name;
     std::optional<rapidjson::Value> value;
   };
-
   std::vector<Entry> entries;
   std::map<std::string, std::size_t, std::less<>> positions;  // task name → index in entries
   Pool pool{4096};  // most runs store a few small values: small chunks keep a run light
 
-  // A deep copy that no longer changes, for the final callback after an error.
-  [[nodiscard]] std::shared_ptr<ResultsData> snapshot() const {
+  // A frozen deep copy plus the failing task's value: the final callback's results after an error.
+  [[nodiscard]] std::shared_ptr<ResultsData> partial(std::size_t failed,
+                                                     const rapidjson::Value& value) const {
     auto copy = std::make_shared<ResultsData>();
     copy->positions = positions;
     for (const Entry& entry : entries) {
       Entry& copied = copy->entries.emplace_back(Entry{entry.name, std::nullopt});
       if (entry.value) copied.value.emplace(*entry.value, copy->pool);
     }
+    copy->entries[failed].value.emplace(value, copy->pool);
     return copy;
   }
 };
@@ -182,19 +183,15 @@ struct AutoRun {
     }
     --running;
     if (failed) return;  // the run already ended with an earlier error: drop this outcome
-    if (error) return fail(task, *error, value);
+    if (error) {
+      failed = true;
+      return finish(*error, Results(data->partial(task, value)));
+    }
     data->entries[task].value = std::move(value);
     ++succeeded;
     for (std::size_t d : node.dependents)
       if (--nodes[d].unmet == 0) ready.push_back(d);
     drain(self);
-  }
-
-  void fail(std::size_t task, Error error, const rapidjson::Value& value) {
-    failed = true;
-    std::shared_ptr<ResultsData> partial = data->snapshot();
-    partial->entries[task].value.emplace(value, partial->pool);
-    finish(std::move(error), Results(std::move(partial)));
   }
 
   // Calls final once; from inside auto_run, only on the next turn of the loop.

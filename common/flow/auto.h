@@ -39,32 +39,6 @@ namespace auto_detail {
 struct AutoRun;
 struct ResultsData;
 using Pool = rapidjson::MemoryPoolAllocator<>;
-}  // namespace auto_detail
-
-// The results object: one entry per task that has completed, in declaration order (a task that
-// reported no value holds null; several values, an array). Like async's object it is shared:
-// copies are handles on the same entries, which keep growing as tasks complete. Read-only.
-class Results {
- public:
-  Results() = default;
-
-  // The task's entry (it succeeded, or it is the task whose error ended the run): find gives
-  // nullptr when there is none (yet), at and [] throw std::out_of_range naming the task.
-  [[nodiscard]] bool has(std::string_view task) const { return find(task) != nullptr; }
-  [[nodiscard]] const rapidjson::Value* find(std::string_view task) const;
-  [[nodiscard]] const rapidjson::Value& at(std::string_view task) const;
-  const rapidjson::Value& operator[](std::string_view task) const { return at(task); }
-  [[nodiscard]] std::size_t size() const;  // how many entries there are
-  // {"user": …, "posts": …}: a deep copy, entries in declaration order (what res.json sends).
-  [[nodiscard]] Json as_json() const;
-
- private:
-  friend struct auto_detail::AutoRun;
-  explicit Results(std::shared_ptr<auto_detail::ResultsData> data) : data_(std::move(data)) {}
-  std::shared_ptr<auto_detail::ResultsData> data_;
-};
-
-namespace auto_detail {
 
 // One value for a results entry: JSON (deep-copied), a number, a bool, a string or nullptr.
 template <typename T>
@@ -92,10 +66,31 @@ rapidjson::Value to_value(T&& value, Pool& pool) {
 
 }  // namespace auto_detail
 
-// The Node-style callback a task receives: done(std::nullopt, v) stores v, (std::nullopt, a, b)
-// stores [a, b], (std::nullopt) stores null; an engaged error ends the run. A value is JSON
-// (deep-copied), a number, a bool, a string or nullptr. A Done is copyable (all copies are one
-// callback) and fits std::function<void(std::optional<Error>, Json)>. A second call throws
+// The results object: one entry per task that has completed, in declaration order (a task that
+// reported no value holds null; several values, an array). Like async's object it is shared:
+// copies are handles on the same entries, which keep growing as tasks complete. Read-only.
+class Results {
+ public:
+  Results() = default;
+  // The task's entry (it succeeded, or it is the task whose error ended the run): find gives
+  // nullptr when there is none (yet), at and [] throw std::out_of_range naming the task.
+  [[nodiscard]] bool has(std::string_view task) const { return find(task) != nullptr; }
+  [[nodiscard]] const rapidjson::Value* find(std::string_view task) const;
+  [[nodiscard]] const rapidjson::Value& at(std::string_view task) const;
+  const rapidjson::Value& operator[](std::string_view task) const { return at(task); }
+  [[nodiscard]] std::size_t size() const;  // how many entries there are
+  // {"user": …, "posts": …}: a deep copy, entries in declaration order (what res.json sends).
+  [[nodiscard]] Json as_json() const;
+
+ private:
+  friend struct auto_detail::AutoRun;
+  explicit Results(std::shared_ptr<auto_detail::ResultsData> data) : data_(std::move(data)) {}
+  std::shared_ptr<auto_detail::ResultsData> data_;
+};
+
+// The Node-style callback a task receives: done(std::nullopt, v) stores v (see to_value),
+// (std::nullopt, a, b) stores [a, b], (std::nullopt) null; an engaged error ends the run. Copies
+// are one callback; it fits std::function<void(std::optional<Error>, Json)>. A second call throws
 // std::logic_error and is not counted: call it inside common::guard in libuv callbacks.
 class Done {
  public:
@@ -148,11 +143,10 @@ struct Task {
 using FinalCallback = std::function<void(std::optional<Error>, Results)>;
 
 // Runs the tasks on the loop, then calls final (which may be empty), as docs/auto.md says: a task
-// starts once its dependencies have succeeded (ready tasks in declaration order, at most
-// `concurrency` at once, 0 = no limit); after the first error no task starts; final never runs
-// inside this call; a bad graph (EDUPTASK, ENOFUNCTION, EUNKNOWNDEP, ECYCLE) goes to final, not
-// thrown, since auto_run usually runs inside a libuv callback. The run's state is owned by the
-// Done callbacks it hands out, so it is freed with them.
+// starts once its dependencies have succeeded (ready ones in declaration order, at most
+// `concurrency` at once, 0 = no limit); after an error none starts; final never runs inside this
+// call; a bad graph (EDUPTASK, ENOFUNCTION, EUNKNOWNDEP, ECYCLE) goes to final, not thrown. The
+// run's state is owned by the Done callbacks it hands out, so it is freed with them.
 void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
               FinalCallback final);
 inline void auto_run(uv_loop_t& loop, std::vector<Task> tasks, FinalCallback final) {

@@ -26,6 +26,24 @@ struct Registry {
 };
 thread_local Registry registry;
 
+// Reports a rejection nobody handled, through this thread's reporter.
+void report_unhandled(const std::exception_ptr& reason) noexcept {
+  ++reported;
+  try {
+    if (reporter) return reporter(reason);
+    std::fprintf(stderr, "common::Promise: unhandled rejection: %s\n", describe(reason).c_str());
+  } catch (...) {
+    std::fputs("common::Promise: the unhandled-rejection reporter threw\n", stderr);
+  }
+}
+
+void require_scheduler() {
+  if (installed == nullptr) {
+    throw std::logic_error(
+        "common::Promise: no PromiseScheduler on this thread (create one next to the loop)");
+  }
+}
+
 }  // namespace
 
 // ---- rejection reasons -------------------------------------------------------------------------
@@ -53,16 +71,6 @@ RejectionReporter set_unhandled_rejection_reporter(RejectionReporter replacement
 
 std::size_t unhandled_rejection_count() noexcept {
   return reported;
-}
-
-void promise_detail::report_unhandled(const std::exception_ptr& reason) noexcept {
-  ++reported;
-  try {
-    if (reporter) return reporter(reason);
-    std::fprintf(stderr, "common::Promise: unhandled rejection: %s\n", describe(reason).c_str());
-  } catch (...) {
-    std::fputs("common::Promise: the unhandled-rejection reporter threw\n", stderr);
-  }
 }
 
 // ---- nodes and states --------------------------------------------------------------------------
@@ -137,13 +145,6 @@ struct Job {
   Ref<PromiseNode> target;
   Ref<PromiseStateBase> source;
 };
-
-void require_scheduler() {
-  if (installed == nullptr) {
-    throw std::logic_error(
-        "common::Promise: no PromiseScheduler on this thread (create one next to the loop)");
-  }
-}
 
 }  // namespace promise_detail
 
@@ -228,7 +229,7 @@ PromiseScheduler::~PromiseScheduler() {
 }
 
 PromiseScheduler& PromiseScheduler::current() {
-  promise_detail::require_scheduler();
+  require_scheduler();
   return *installed;
 }
 

@@ -127,7 +127,6 @@ template <typename T>
 class Deferred {
  public:
   Deferred() : state_(promise_detail::make_ref<promise_detail::PromiseState<T>>()) {}
-
   [[nodiscard]] Promise<T> promise() const { return promise_detail::Access::wrap<T>(state_); }
 
   void resolve(typename promise_detail::PromiseState<T>::Stored value) const
@@ -150,7 +149,7 @@ class Deferred {
   promise_detail::Ref<promise_detail::PromiseState<T>> state_;
 };
 
-// Q(value): a promise already fulfilled with value (its handlers still run later, from the loop).
+// Q(value): a promise already fulfilled with value (its handlers still run later, from the loop);
 template <typename V>
 requires(!promise_detail::is_promise_v<V>) Promise<std::remove_cvref_t<V>> resolved(V&& value) {
   Deferred<std::remove_cvref_t<V>> deferred;
@@ -162,7 +161,6 @@ inline Promise<void> resolved() {
   deferred.resolve();
   return deferred.promise();
 }
-// Q(promise) is the promise itself.
 template <typename T>
 Promise<T> resolved(Promise<T> promise) {
   return promise;
@@ -255,10 +253,10 @@ requires(sizeof...(Ts) >= 1) Promise<std::tuple<promise_detail::TupleElement<Ts>
   return gathering->result.promise();
 }
 
-// Promise.race: settles like the first of `promises` to settle (never, if there are none).
+// Promise.race: settles like the first of `promises` to settle (never, if there are none): a
+// plain state adopts each input, and the later ones find it settled.
 template <typename T>
 Promise<T> race(const std::vector<Promise<T>>& promises) {
-  // A plain state adopting each input takes the first outcome; later ones find it settled.
   auto state = promise_detail::make_ref<promise_detail::PromiseState<T>>();
   for (const auto& promise : promises) {
     auto* input = promise_detail::Access::state(promise);

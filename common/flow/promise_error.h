@@ -48,9 +48,4 @@ RejectionReporter set_unhandled_rejection_reporter(RejectionReporter reporter);
 // How many unhandled rejections this thread has reported so far.
 std::size_t unhandled_rejection_count() noexcept;
 
-namespace promise_detail {
-// Reports a rejection nobody handled, through this thread's reporter.
-void report_unhandled(const std::exception_ptr& reason) noexcept;
-}  // namespace promise_detail
-
 }  // namespace common

@@ -5,7 +5,6 @@
 // the outcome on unchanged (A+ 2.2.1, 2.2.7.3–4).
 #pragma once
 
-#include <cstddef>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -72,8 +71,7 @@ template <typename F, typename T>
 using then_value_t = typename std::conditional_t<std::is_null_pointer_v<F>, std::type_identity<T>,
                                                  PromiseValue<fulfilled_result_t<F, T>>>::type;
 
-// A rejection handler fits a Promise<U> chain if it returns U (or something convertible),
-// a Promise<U>, or nothing when U is void.
+// A rejection handler must return U (or a convertible), a Promise<U>, or nothing when U is void.
 template <typename F, typename U,
           typename R = decltype(call_with_reason(std::declval<F&>(), std::exception_ptr()))>
 inline constexpr bool fits_rejection_handler_v =

@@ -61,9 +61,8 @@ class PromiseScheduler {
         promise_detail::make_ref<promise_detail::PostedTask<F>>(std::move(task)), nullptr);
   }
 
-  // Drops the queued jobs and frees every promise still pending on this thread (breaking
-  // reference cycles handlers may have made). Idempotent; uninstalls the scheduler. Called from a
-  // handler, it takes effect when that handler returns.
+  // Drops the queued jobs, frees every promise still alive on this thread (breaking the cycles
+  // handlers made) and uninstalls; idempotent. From inside a handler, once that handler returns.
   void shutdown() noexcept;
 
  private:

@@ -29,8 +29,6 @@ std::size_t live_promise_states() noexcept;
 namespace promise_detail {
 
 class PromiseStateBase;
-template <typename N>
-class Ref;
 
 // Anything the scheduler can run: a promise state or a posted function.
 class PromiseNode {
@@ -49,8 +47,8 @@ class PromiseNode {
 
  private:
   template <typename N>
-  friend class Ref;  // the only owner of refs_
-  friend void abandon_all() noexcept;
+  friend class Ref;                    // the only owner of refs_
+  friend void abandon_all() noexcept;  // abandons every node alive on this thread
   // Deletes iteratively: dropping the root of a million-long chain must not recurse a million deep.
   void destroy() noexcept;
 
@@ -58,8 +56,6 @@ class PromiseNode {
   PromiseNode* prev_ = nullptr;  // every live node is on its thread's list (for shutdown),
   PromiseNode* next_ = nullptr;  // and a node being destroyed on the list of nodes to delete
 };
-
-void abandon_all() noexcept;  // abandons every node alive on this thread
 
 // An owning pointer to a PromiseNode (a non-atomic intrusive_ptr).
 template <typename N>
@@ -100,10 +96,8 @@ Ref<N> make_ref(Args&&... args) {
   return Ref<N>(new N(std::forward<Args>(args)...));
 }
 
-// Queues target->react(source) on this thread's PromiseScheduler. Both throw std::logic_error
-// when the thread has none.
+// Queues target->react(source) on this thread's PromiseScheduler; std::logic_error if none.
 void schedule(Ref<PromiseNode> target, PromiseStateBase* source);
-void require_scheduler();
 
 enum class Status : std::uint8_t { pending, fulfilled, rejected };
 
