@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
-#include <ostream>
+#include <map>
 #include <stdexcept>
-#include <unordered_map>
 
 #include "common/uv/immediate.h"
 
@@ -14,87 +13,55 @@ namespace auto_detail {
 namespace {
 
 std::string quoted(std::string_view name) {
-  std::string text = "`";
-  text += name;
-  text += '`';
-  return text;
+  return "`" + std::string(name) + "`";
 }
 
 // Sets a flag for the lifetime of a scope, also when a task function throws through it.
-class FlagScope {
- public:
-  explicit FlagScope(bool& flag) noexcept : flag_(flag) { flag_ = true; }
-  ~FlagScope() { flag_ = false; }
+struct FlagScope {
+  explicit FlagScope(bool& raised) noexcept : flag(raised) { flag = true; }
+  ~FlagScope() { flag = false; }
   FlagScope(const FlagScope&) = delete;
   FlagScope& operator=(const FlagScope&) = delete;
-
- private:
-  bool& flag_;
-};
-
-// Hashes std::string and std::string_view alike, so names are looked up without a copy.
-struct NameHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view name) const noexcept {
-    return std::hash<std::string_view>{}(name);
-  }
+  bool& flag;
 };
 
 }  // namespace
 
-// The entries behind a Results object: one per declared task, in declaration order, each with a
-// value once its task has reported one. The values are allocated in `pool`.
+// The entries behind a Results object: one per declared task, in declaration order, with a value
+// (allocated in `pool`) once the task has reported one.
 struct ResultsData {
   struct Entry {
     std::string name;
     std::optional<rapidjson::Value> value;
   };
-
   std::vector<Entry> entries;
-  // task name → index into entries
-  std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> positions;
+  std::map<std::string, std::size_t, std::less<>> positions;  // task name → index in entries
   Pool pool{4096};  // most runs store a few small values: small chunks keep a run light
-  std::size_t present = 0;
 
-  [[nodiscard]] const Entry* find(std::string_view name) const {
-    auto found = positions.find(name);
-    return found == positions.end() ? nullptr : &entries[found->second];
-  }
-
-  void store(std::size_t task, rapidjson::Value value) {
-    if (!entries[task].value) ++present;
-    entries[task].value = std::move(value);
-  }
-
-  // A deep copy that no longer changes, for the final callback after an error.
-  [[nodiscard]] std::shared_ptr<ResultsData> snapshot() const {
+  // A frozen deep copy plus the failing task's value: the final callback's results after an error.
+  [[nodiscard]] std::shared_ptr<ResultsData> partial(std::size_t failed,
+                                                     const rapidjson::Value& value) const {
     auto copy = std::make_shared<ResultsData>();
     copy->positions = positions;
-    copy->present = present;
-    copy->entries.reserve(entries.size());
     for (const Entry& entry : entries) {
       Entry& copied = copy->entries.emplace_back(Entry{entry.name, std::nullopt});
       if (entry.value) copied.value.emplace(*entry.value, copy->pool);
     }
+    copy->entries[failed].value.emplace(value, copy->pool);
     return copy;
   }
 };
 
-enum class TaskStatus : std::uint8_t { waiting, running, done };
-
 // One declared task, its edges held as positions in AutoRun::nodes.
 struct AutoNode {
-  explicit AutoNode(TaskFunction function) : run(std::move(function)) {}
-
   TaskFunction run;
   std::vector<std::size_t> dependencies;  // the tasks it needs
   std::vector<std::size_t> dependents;    // the tasks that need it, in declaration order
   std::size_t unmet = 0;                  // dependencies that have not succeeded yet
-  TaskStatus status = TaskStatus::waiting;
+  bool called_back = false;
 };
 
-// One run of a graph. Owned by shared_ptr: by auto_run while it starts the graph, then by the
-// Done callbacks handed to the tasks.
+// One run of a graph, owned by auto_run while it starts the graph, then by the Done callbacks.
 struct AutoRun {
   AutoRun(uv_loop_t& l, FinalCallback f, std::size_t concurrency)
       : loop(&l),
@@ -113,20 +80,16 @@ struct AutoRun {
   bool starting = false;  // inside auto_run: final must wait for the next turn
   bool draining = false;  // a drain() further up the stack will start newly ready tasks
   bool failed = false;
-  bool finished = false;
 
-  // --- building --------------------------------------------------------------------------------
-
-  // Takes the names and functions out of `tasks` and links the graph; the error, if it is bad.
+  // Takes the names and functions out of `tasks`, links the graph and queues the tasks that need
+  // none; the error, if the graph is bad.
   std::optional<Error> build(std::vector<Task>& tasks) {
-    data->entries.reserve(tasks.size());
-    data->positions.reserve(tasks.size());
     nodes.reserve(tasks.size());
     for (Task& task : tasks) {
       if (!data->positions.emplace(task.name, nodes.size()).second)
         return Error{"EDUPTASK", "auto: task " + quoted(task.name) + " is declared twice"};
       data->entries.push_back({std::move(task.name), std::nullopt});
-      nodes.emplace_back(std::move(task.run));
+      nodes.emplace_back().run = std::move(task.run);
     }
     for (std::size_t i = 0; i < nodes.size(); ++i)
       if (!nodes[i].run)
@@ -134,6 +97,8 @@ struct AutoRun {
     for (std::size_t i = 0; i < nodes.size(); ++i)
       for (const std::string& wanted : tasks[i].dependencies)
         if (auto error = link(i, wanted)) return error;
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i].unmet == 0) ready.push_back(i);
     return check_acyclic();
   }
 
@@ -155,11 +120,8 @@ struct AutoRun {
   // left. Tasks that are never taken wait, directly or not, on a cycle.
   [[nodiscard]] std::optional<Error> check_acyclic() const {
     std::vector<std::size_t> unmet;
-    std::vector<std::size_t> free;
-    for (std::size_t i = 0; i < nodes.size(); ++i) {
-      unmet.push_back(nodes[i].unmet);
-      if (unmet[i] == 0) free.push_back(i);
-    }
+    for (const AutoNode& node : nodes) unmet.push_back(node.unmet);
+    std::vector<std::size_t> free(ready.begin(), ready.end());
     std::size_t taken = 0;
     while (!free.empty()) {
       std::size_t task = free.back();
@@ -195,17 +157,9 @@ struct AutoRun {
     return text + quoted(name(at));
   }
 
-  // --- running ---------------------------------------------------------------------------------
-
-  void start(const std::shared_ptr<AutoRun>& self) {
-    for (std::size_t i = 0; i < nodes.size(); ++i)
-      if (nodes[i].unmet == 0) ready.push_back(i);
-    drain(self);
-  }
-
   // The trampoline: starts ready tasks in FIFO order. A task completing synchronously calls
-  // drain() again from inside run_task; that nested call returns at once and this loop picks up
-  // what it queued, so the stack stays flat however long the chain.
+  // drain() again from inside its function; that nested call returns at once and this loop picks
+  // up what it queued, so the stack stays flat however long the chain.
   void drain(const std::shared_ptr<AutoRun>& self) {
     if (draining) return;
     {
@@ -213,46 +167,35 @@ struct AutoRun {
       while (!failed && !ready.empty() && running < limit) {
         std::size_t task = ready.front();
         ready.pop_front();
-        run_task(self, task);
+        ++running;
+        nodes[task].run(results, Done(self, task, data->pool));
       }
     }
-    if (!failed && !finished && succeeded == nodes.size()) finish(std::nullopt, results);
-  }
-
-  void run_task(const std::shared_ptr<AutoRun>& self, std::size_t task) {
-    nodes[task].status = TaskStatus::running;
-    ++running;
-    nodes[task].run(results, Done(self, task));
+    if (!failed && succeeded == nodes.size()) finish(std::nullopt, results);
   }
 
   void complete(const std::shared_ptr<AutoRun>& self, std::size_t task,
                 const std::optional<Error>& error, rapidjson::Value value) {
     AutoNode& node = nodes[task];
-    if (node.status != TaskStatus::running) {
+    if (std::exchange(node.called_back, true)) {
       throw std::logic_error("auto: task " + quoted(name(task)) +
                              " called its callback twice (Callback was already called.)");
     }
-    node.status = TaskStatus::done;
     --running;
     if (failed) return;  // the run already ended with an earlier error: drop this outcome
-    if (error) return fail(task, *error, value);
-    data->store(task, std::move(value));
+    if (error) {
+      failed = true;
+      return finish(*error, Results(data->partial(task, value)));
+    }
+    data->entries[task].value = std::move(value);
     ++succeeded;
     for (std::size_t d : node.dependents)
       if (--nodes[d].unmet == 0) ready.push_back(d);
     drain(self);
   }
 
-  void fail(std::size_t task, Error error, const rapidjson::Value& value) {
-    failed = true;
-    std::shared_ptr<ResultsData> partial = data->snapshot();
-    partial->store(task, rapidjson::Value(value, partial->pool));
-    finish(std::move(error), Results(std::move(partial)));
-  }
-
   // Calls final once; from inside auto_run, only on the next turn of the loop.
   void finish(std::optional<Error> error, Results out) {
-    finished = true;
     if (!final) return;
     FinalCallback callback = std::exchange(final, nullptr);  // its captures go when it returns
     if (!starting) return callback(std::move(error), std::move(out));
@@ -266,11 +209,12 @@ struct AutoRun {
 
 }  // namespace auto_detail
 
-// --- Results -------------------------------------------------------------------------------------
-
 const rapidjson::Value* Results::find(std::string_view task) const {
-  const auto_detail::ResultsData::Entry* entry = data_ ? data_->find(task) : nullptr;
-  return entry != nullptr && entry->value ? &*entry->value : nullptr;
+  if (!data_) return nullptr;
+  auto found = data_->positions.find(task);
+  if (found == data_->positions.end()) return nullptr;
+  const auto& value = data_->entries[found->second].value;
+  return value ? &*value : nullptr;
 }
 
 const rapidjson::Value& Results::at(std::string_view task) const {
@@ -279,7 +223,9 @@ const rapidjson::Value& Results::at(std::string_view task) const {
 }
 
 std::size_t Results::size() const {
-  return data_ ? data_->present : 0;
+  if (!data_) return 0;
+  return std::count_if(data_->entries.begin(), data_->entries.end(),
+                       [](const auto& entry) { return entry.value.has_value(); });
 }
 
 Json Results::as_json() const {
@@ -288,41 +234,22 @@ Json Results::as_json() const {
   auto& allocator = object.GetAllocator();
   for (const auto& entry : data_->entries) {
     if (!entry.value) continue;
-    rapidjson::Value key(entry.name.data(), static_cast<rapidjson::SizeType>(entry.name.size()),
-                         allocator);
-    object.AddMember(key, rapidjson::Value(*entry.value, allocator), allocator);
+    object.AddMember(rapidjson::Value(entry.name, allocator),
+                     rapidjson::Value(*entry.value, allocator), allocator);
   }
   return object;
-}
-
-// --- Done ----------------------------------------------------------------------------------------
-
-auto_detail::Pool& Done::pool() const {
-  return run_->data->pool;
 }
 
 void Done::report(const std::optional<Error>& error, rapidjson::Value value) const {
   run_->complete(run_, task_, error, std::move(value));
 }
 
-// --- auto_run ------------------------------------------------------------------------------------
-
 void auto_run(uv_loop_t& loop, std::vector<Task> tasks, std::size_t concurrency,
               FinalCallback final) {
   auto run = std::make_shared<auto_detail::AutoRun>(loop, std::move(final), concurrency);
   auto_detail::FlagScope scope(run->starting);
   if (std::optional<Error> error = run->build(tasks)) return run->finish(std::move(error), {});
-  run->start(run);
-}
-
-void dump_dot(std::ostream& out, const std::vector<Task>& tasks) {
-  out << "digraph auto {\n";
-  for (const Task& task : tasks) {
-    out << "  \"" << task.name << "\";\n";
-    for (const std::string& dependency : task.dependencies)
-      out << "  \"" << dependency << "\" -> \"" << task.name << "\";\n";
-  }
-  out << "}\n";
+  run->drain(run);
 }
 
 }  // namespace common

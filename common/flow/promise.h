@@ -6,39 +6,24 @@
 //                .fail([](const common::Error& e) -> std::size_t { return 0; })
 //                .fin([] { std::puts("done"); });
 //
-// Semantics are Q 1.5.1's and Promises/A+'s (docs/promises.md):
-//  - handlers never run inside then() or resolve(): settling queues a job, and the thread's
-//    PromiseScheduler runs jobs FIFO from the loop (flow/promise_scheduler.h). Promises are
-//    single-threaded (non-atomic counts);
-//  - then() deduces its promise from the handler: U or Promise<U> → Promise<U>, void →
-//    Promise<void>; a throw rejects it; a missing handler (nullptr) passes the outcome on;
-//  - a rejection reason is a std::exception_ptr; reject with common::Error via ErrorException;
-//  - a rejected promise destroyed without ever having had a handler is reported (stderr by
-//    default; flow/promise_error.h); chaining off it counts as handling, so only the end of a
-//    chain reports.
-// Values reach handlers by const reference, or copied for a handler taking them by value. A
-// move-only value (common::Json) goes to the first handler taking it by value; handlers reached
-// after that are rejected with std::logic_error (take const T& to share it).
-// Not ported from Q: done(), progress/notify, all() of plain values, Q 1.5.1's all() mutating
-// its input array; spread() takes the tuple of all(a, b, ...) (for all(vector), use then()).
+// docs/promises.md has the rules (Q 1.5.1's and Promises/A+'s): handlers run from the loop, in
+// order, never inside then() or resolve(); then()'s promise is typed by what the handler returns.
 #pragma once
 
-#include <uv.h>
-
 #include <cstddef>
-#include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
-#include "common/flow/promise_combinators.h"
 #include "common/flow/promise_error.h"
 #include "common/flow/promise_handlers.h"
-#include "common/flow/promise_nfbind.h"
 #include "common/flow/promise_scheduler.h"
 #include "common/flow/promise_state.h"
 #include "common/uv/error.h"
@@ -52,8 +37,6 @@ class Promise {
   static_assert(!promise_detail::is_promise_v<T>, "Promise<Promise<T>> flattens: use Promise<T>");
 
  public:
-  using value_type = T;
-
   Promise() noexcept = default;  // an empty handle: valid() is false, then() throws
 
   [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(state_); }
@@ -61,23 +44,21 @@ class Promise {
   [[nodiscard]] bool is_fulfilled() const { return status() == promise_detail::Status::fulfilled; }
   [[nodiscard]] bool is_rejected() const { return status() == promise_detail::Status::rejected; }
 
-  // A new promise for what the handler returns (see the top of this file). on_fulfilled takes
-  // the value (const T&, T, or nothing); on_rejected takes the std::exception_ptr, a
-  // const common::Error&, or nothing, and must return what on_fulfilled returns (recovery).
+  // A new promise for what the handler returns. on_fulfilled takes the value (const T&, T, or
+  // nothing); on_rejected takes the std::exception_ptr, a const common::Error&, or nothing.
   template <typename OnFulfilled, typename OnRejected = std::nullptr_t>
   auto then(OnFulfilled on_fulfilled, OnRejected on_rejected = nullptr) const
       -> Promise<promise_detail::then_value_t<OnFulfilled, T>> {
     using U = promise_detail::then_value_t<OnFulfilled, T>;
-    static_assert(std::is_null_pointer_v<OnFulfilled> ||
-                      promise_detail::is_fulfilled_handler_v<OnFulfilled, T>,
+    static_assert(promise_detail::is_fulfilled_handler_v<OnFulfilled, T>,
                   "then(): on_fulfilled must be callable with the value (or with nothing)");
-    static_assert(promise_detail::fits_rejection_handler<OnRejected, U>(),
+    static_assert(promise_detail::fits_rejection_handler_v<OnRejected, U>,
                   "then(): on_rejected must take std::exception_ptr, const common::Error& or "
                   "nothing, and return what on_fulfilled returns (the chain has one type)");
     auto next = promise_detail::make_ref<promise_detail::ThenState<T, U, OnFulfilled, OnRejected>>(
         std::move(on_fulfilled), std::move(on_rejected));
-    checked_state().subscribe(next, 0);
-    return Promise<U>(std::move(next));
+    checked_state().subscribe(next);
+    return promise_detail::Access::wrap<U>(std::move(next));
   }
 
   // then(nullptr, on_rejected): recovers with on_rejected's result; a value passes through.
@@ -90,16 +71,25 @@ class Promise {
     return fail(std::move(on_rejected));
   }
 
-  // Runs callback() (no arguments) on either outcome, then passes the original outcome on —
-  // unless the callback throws, or returns a promise that rejects: that replaces it. A promise
-  // the callback returns is waited for first.
+  // Runs callback() on either outcome and passes the outcome on, once the promise it may return
+  // has fulfilled; a throw, or that promise's rejection, replaces the outcome.
   template <typename Callback>
   Promise<T> fin(Callback callback) const {
     static_assert(std::is_invocable_v<Callback&>, "fin(): the callback takes no arguments");
-    auto next =
-        promise_detail::make_ref<promise_detail::FinState<T, Callback>>(std::move(callback));
-    checked_state().subscribe(next, 0);
-    return Promise<T>(std::move(next));
+    auto shared = std::make_shared<Callback>(std::move(callback));  // one for both handlers
+    auto on_rejected = [shared](const std::exception_ptr& reason) {
+      return promise_detail::after_callback(*shared,
+                                            [reason]() -> T { std::rethrow_exception(reason); });
+    };
+    if constexpr (std::is_void_v<T>) {
+      return then([shared] { return promise_detail::after_callback(*shared, [] {}); }, on_rejected);
+    } else {
+      auto on_fulfilled = [shared](T value) {
+        return promise_detail::after_callback(
+            *shared, [value = std::move(value)]() mutable { return std::move(value); });
+      };
+      return then(std::move(on_fulfilled), on_rejected);
+    }
   }
   template <typename Callback>
   Promise<T> finally(Callback callback) const {
@@ -109,16 +99,14 @@ class Promise {
   // then() with the tuple of all(a, b, ...) spread over the handler's arguments.
   template <typename OnFulfilled, typename OnRejected = std::nullptr_t>
   auto spread(OnFulfilled on_fulfilled, OnRejected on_rejected = nullptr) const {
-    static_assert(promise_detail::can_spread<OnFulfilled, const T&>() ||
-                      promise_detail::can_spread<OnFulfilled, T&&>(),
+    static_assert(promise_detail::Spreadable<OnFulfilled, const T&>::value ||
+                      promise_detail::Spreadable<OnFulfilled, T>::value,
                   "spread(): the handler must take the tuple's elements (from all(a, b, ...))");
     return then(promise_detail::Spread<OnFulfilled>{std::move(on_fulfilled)},
                 std::move(on_rejected));
   }
 
  private:
-  template <typename>
-  friend class Promise;
   friend struct promise_detail::Access;
   using State = promise_detail::PromiseState<T>;
 
@@ -127,7 +115,7 @@ class Promise {
   [[nodiscard]] promise_detail::Status status() const { return checked_state().status(); }
   State& checked_state() const {
     if (!state_) throw std::logic_error("use of an empty common::Promise");
-    return *state_;
+    return *state_.get();
   }
 
   promise_detail::Ref<State> state_;
@@ -139,7 +127,6 @@ template <typename T>
 class Deferred {
  public:
   Deferred() : state_(promise_detail::make_ref<promise_detail::PromiseState<T>>()) {}
-
   [[nodiscard]] Promise<T> promise() const { return promise_detail::Access::wrap<T>(state_); }
 
   void resolve(typename promise_detail::PromiseState<T>::Stored value) const
@@ -162,7 +149,7 @@ class Deferred {
   promise_detail::Ref<promise_detail::PromiseState<T>> state_;
 };
 
-// Q(value): a promise already fulfilled with value (its handlers still run later, from the loop).
+// Q(value): a promise already fulfilled with value (its handlers still run later, from the loop);
 template <typename V>
 requires(!promise_detail::is_promise_v<V>) Promise<std::remove_cvref_t<V>> resolved(V&& value) {
   Deferred<std::remove_cvref_t<V>> deferred;
@@ -174,49 +161,81 @@ inline Promise<void> resolved() {
   deferred.resolve();
   return deferred.promise();
 }
-// Q(promise) is the promise itself.
 template <typename T>
 Promise<T> resolved(Promise<T> promise) {
   return promise;
 }
 
-// Q.reject(reason): rejected<int>(std::make_exception_ptr(...)), rejected<int>(Error{...}),
-// rejected<int>(std::runtime_error("...")).
-template <typename T>
-Promise<T> rejected(std::exception_ptr reason) {
+// Q.reject(reason): an exception_ptr, a common::Error or an exception, as Deferred::reject.
+template <typename T, typename Reason>
+Promise<T> rejected(Reason&& reason) {
   Deferred<T> deferred;
-  deferred.reject(std::move(reason));
+  deferred.reject(std::forward<Reason>(reason));
   return deferred.promise();
 }
-template <typename T>
-Promise<T> rejected(Error error) {
-  return rejected<T>(std::make_exception_ptr(ErrorException(std::move(error))));
-}
-template <typename T, typename E>
-requires std::is_base_of_v<std::exception, std::remove_cvref_t<E>> Promise<T> rejected(
-    E&& exception) {
-  return rejected<T>(std::make_exception_ptr(std::forward<E>(exception)));
-}
 
-// Q.all(array): the values in input order once all are fulfilled; the first rejection in time
-// rejects it (later ones are ignored, nothing is cancelled). all({}) fulfils with {}.
-// Promise<void> inputs give a Promise<void>.
+namespace promise_detail {
+
 template <typename T>
-Promise<promise_detail::AllValue<T>> all(const std::vector<Promise<T>>& promises) {
-  if (promises.empty()) {
+using AllValue = std::conditional_t<std::is_void_v<T>, void, std::vector<T>>;
+// A Promise<void> contributes std::monostate to the tuple of all(a, b, ...).
+template <typename T>
+using TupleElement = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+// What all() shares between the handlers it puts on its inputs: each fulfilment fills its slot,
+// the last resolves `result`, the first rejection rejects it. `remaining` counts all() itself
+// too, so that nothing finishes before every input is subscribed to, and all({}) fulfils.
+template <typename Result, typename Slots>
+struct Gathering {
+  Gathering(Slots empty_slots, std::size_t inputs)
+      : slots(std::move(empty_slots)), remaining(inputs + 1) {}
+
+  template <typename T>
+  void wait_for(const std::shared_ptr<Gathering>& self, const Promise<T>& input,
+                std::optional<TupleElement<T>>& slot) {
+    auto on_rejected = [self](const std::exception_ptr& reason) { self->result.reject(reason); };
     if constexpr (std::is_void_v<T>) {
-      return resolved();
+      input.then([self, &slot] { self->arrived(slot.emplace()); }, on_rejected);
     } else {
-      return resolved(std::vector<T>{});
+      input.then([self, &slot](T value) { self->arrived(slot.emplace(std::move(value))); },
+                 on_rejected);
     }
   }
-  auto state = promise_detail::make_ref<promise_detail::AllState<T>>(promises.size());
-  for (std::size_t i = 0; i < promises.size(); ++i) {
-    auto* input = promise_detail::Access::state(promises[i]);
-    if (input == nullptr) throw std::logic_error("all(): an empty common::Promise");
-    input->subscribe(state, static_cast<std::uint32_t>(i));
+
+  // Called with the value just stored, and once by all() itself.
+  template <typename... Stored>
+  void arrived(const Stored&... /*unused*/) {
+    if (--remaining != 0) return;
+    if constexpr (std::is_void_v<Result>) {
+      result.resolve();
+    } else if constexpr (requires { slots.size(); }) {  // all(vector)
+      Result values;
+      values.reserve(slots.size());
+      for (auto& slot : slots) values.push_back(std::move(*slot));
+      result.resolve(std::move(values));
+    } else {  // all(a, b, ...)
+      result.resolve(std::apply([](auto&... slot) { return Result(std::move(*slot)...); }, slots));
+    }
   }
-  return promise_detail::Access::wrap<promise_detail::AllValue<T>>(std::move(state));
+
+  Deferred<Result> result;
+  Slots slots;  // one optional per input, in input order
+  std::size_t remaining;
+};
+
+}  // namespace promise_detail
+
+// Q.all(array): the values in input order once all are fulfilled, or the first rejection in
+// time (nothing is cancelled). all({}) fulfils with {}; Promise<void> inputs give Promise<void>.
+template <typename T>
+Promise<promise_detail::AllValue<T>> all(const std::vector<Promise<T>>& promises) {
+  using Slots = std::vector<std::optional<promise_detail::TupleElement<T>>>;
+  auto gathering = std::make_shared<promise_detail::Gathering<promise_detail::AllValue<T>, Slots>>(
+      Slots(promises.size()), promises.size());
+  for (std::size_t i = 0; i < promises.size(); ++i)
+    gathering->wait_for(gathering, promises[i], gathering->slots[i]);
+  gathering->arrived();
+  return gathering->result.promise();
 }
 
 // all(a, b, ...) for promises of different types: Promise<std::tuple<A, B, ...>> (a
@@ -224,28 +243,145 @@ Promise<promise_detail::AllValue<T>> all(const std::vector<Promise<T>>& promises
 template <typename... Ts>
 requires(sizeof...(Ts) >= 1) Promise<std::tuple<promise_detail::TupleElement<Ts>...>> all(
     const Promise<Ts>&... promises) {
-  if (((promise_detail::Access::state(promises) == nullptr) || ...)) {
-    throw std::logic_error("all(): an empty common::Promise");
-  }
-  auto state = promise_detail::make_ref<promise_detail::TupleAllState<Ts...>>();
-  std::uint32_t slot = 0;
-  (promise_detail::Access::state(promises)->subscribe(state, slot++), ...);
-  return promise_detail::Access::wrap<std::tuple<promise_detail::TupleElement<Ts>...>>(
-      std::move(state));
+  using Slots = std::tuple<std::optional<promise_detail::TupleElement<Ts>>...>;
+  using Result = std::tuple<promise_detail::TupleElement<Ts>...>;
+  auto gathering =
+      std::make_shared<promise_detail::Gathering<Result, Slots>>(Slots(), sizeof...(Ts));
+  std::apply([&](auto&... slot) { (gathering->wait_for(gathering, promises, slot), ...); },
+             gathering->slots);
+  gathering->arrived();
+  return gathering->result.promise();
 }
 
-// Promise.race: settles like the first of `promises` to settle (never, if there are none).
+// Promise.race: settles like the first of `promises` to settle (never, if there are none): a
+// plain state adopts each input, and the later ones find it settled.
 template <typename T>
 Promise<T> race(const std::vector<Promise<T>>& promises) {
-  // A plain state reacting to each input takes over the first outcome; later ones find it
-  // settled and are ignored.
   auto state = promise_detail::make_ref<promise_detail::PromiseState<T>>();
   for (const auto& promise : promises) {
     auto* input = promise_detail::Access::state(promise);
     if (input == nullptr) throw std::logic_error("race(): an empty common::Promise");
-    input->subscribe(state, 0);
+    input->subscribe(state);
   }
   return promise_detail::Access::wrap<T>(std::move(state));
+}
+
+// ---- nfbind and partial ------------------------------------------------------------------
+
+namespace promise_detail {
+
+template <typename... Ts>
+struct TypeList {};
+
+// (error, a) → a; (error) → void; (error, a, b) → tuple<a, b> (Q 1.5.1 gives [a, b]).
+template <typename... Vs>
+struct NodeValue {
+  using type = std::tuple<Vs...>;
+};
+template <>
+struct NodeValue<> {
+  using type = void;
+};
+template <typename V>
+struct NodeValue<V> {
+  using type = V;
+};
+template <typename... Vs>
+using node_value_t = typename NodeValue<Vs...>::type;
+
+// The Node-style callback nfbind hands to the wrapped function. Copyable (std::function needs
+// that); every copy settles the same promise, and only the first call counts.
+template <typename... Vs>
+class NodeCallback {
+ public:
+  using Value = node_value_t<Vs...>;
+  explicit NodeCallback(Ref<PromiseState<Value>> state) : state_(std::move(state)) {}
+
+  // Several values construct the tuple in place.
+  void operator()(std::optional<Error> error, Vs... values) const {
+    if (!error) return state_->resolve_value(std::move(values)...);
+    fail(std::make_exception_ptr(ErrorException(std::move(*error))));
+  }
+  void operator()(std::exception_ptr error, Vs... values) const {
+    if (!error) return state_->resolve_value(std::move(values)...);
+    fail(std::move(error));
+  }
+  void fail(std::exception_ptr error) const { state_->reject(std::move(error)); }
+
+ private:
+  Ref<PromiseState<Value>> state_;
+};
+
+// The type of the last parameter of a function pointer, a member function pointer, or a
+// callable object with one (non-template) operator(); declarations only, for decltype.
+template <typename... A>
+std::remove_cvref_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>> last_of(
+    TypeList<A...>);
+template <typename R, typename... A>
+auto last_parameter(R (*)(A...)) -> decltype(last_of(TypeList<A...>{}));
+template <typename R, typename C, typename... A>
+auto last_parameter(R (C::*)(A...)) -> decltype(last_of(TypeList<A...>{}));
+template <typename R, typename C, typename... A>
+auto last_parameter(R (C::*)(A...) const) -> decltype(last_of(TypeList<A...>{}));
+template <typename F>
+auto last_parameter(const F&) -> decltype(last_parameter(&F::operator()));
+
+// The value types of a callback std::function<void(E, Vs...)>.
+template <typename E, typename... Vs>
+TypeList<std::remove_cvref_t<Vs>...> callback_values(const std::function<void(E, Vs...)>&);
+
+template <typename F>
+using deduced_values_t = decltype(callback_values(last_parameter(std::declval<const F&>())));
+
+// nfbind<void>(f) names a callback with no value: the same as (error) alone.
+template <typename... Vs>
+using explicit_values_t = std::conditional_t<std::is_same_v<TypeList<Vs...>, TypeList<void>>,
+                                             TypeList<>, TypeList<Vs...>>;
+
+template <typename... Values, typename Function, typename... Bound>
+auto bind_node_function(TypeList<Values...> /*unused*/, Function function, Bound... bound) {
+  using Value = node_value_t<Values...>;
+  return [function = std::move(function), ... bound = std::move(bound)](auto&&... args) {
+    auto state = make_ref<PromiseState<Value>>();
+    PromiseScheduler::current().post([function, bound...,
+                                      ... args = std::forward<decltype(args)>(args),
+                                      callback = NodeCallback<Values...>(state)]() mutable {
+      try {
+        std::invoke(function, bound..., std::move(args)..., callback);
+      } catch (...) {
+        callback.fail(std::current_exception());  // ignored if it already called back
+      }
+    });
+    return Access::wrap<Value>(std::move(state));
+  };
+}
+
+}  // namespace promise_detail
+
+// Q.nfbind(f, bound...): f's last parameter is a Node-style callback `(error, values...)`;
+// nfbind(f, a)(b) returns a promise and calls f(a, b, callback) on a later turn of the loop. The
+// callback's first call settles it (docs/promises.md §11); a throw from f rejects it. The value
+// types come from f's last parameter when it is a std::function (a function, a member function,
+// a non-generic lambda); otherwise name them: nfbind<common::Json>(partial(&Broker::query, &b)).
+template <typename... Values, typename Function, typename... Bound>
+auto nfbind(Function function, Bound... bound) {
+  using promise_detail::bind_node_function;
+  if constexpr (sizeof...(Values) == 0) {
+    static_assert(
+        requires { typename promise_detail::deduced_values_t<Function>; },
+        "nfbind(): cannot see the callback's value types; name them: nfbind<V>(f)");
+    return bind_node_function(promise_detail::deduced_values_t<Function>{}, std::move(function),
+                              std::move(bound)...);
+  } else {
+    return bind_node_function(promise_detail::explicit_values_t<Values...>{}, std::move(function),
+                              std::move(bound)...);
+  }
+}
+
+// underscore's _.partial(f, a)(b) == f(a, b): C++20's std::bind_front under the tutorial's name.
+template <typename F, typename... Args>
+auto partial(F&& function, Args&&... args) {
+  return std::bind_front(std::forward<F>(function), std::forward<Args>(args)...);
 }
 
 }  // namespace common

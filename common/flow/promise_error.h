@@ -1,12 +1,7 @@
-// flow/promise_error.h: what a rejected promise carries, how to get a common::Error back out, and
-// what becomes of a rejection nobody handles.
-//
-// A rejection reason is a std::exception_ptr (a handler's throw becomes one, A+ 2.2.7.2). To
-// reject with a libuv-style common::Error{code, message} — so a route can map "ENOTFOUND" to 404 —
-// wrap it in ErrorException; error_of() turns any reason back into an Error.
-//
-// A rejected promise destroyed without ever having had a handler is reported (a line on stderr
-// by default); chaining off it counts as handling, so only the end of a chain reports.
+// flow/promise_error.h: what a rejected promise carries (a std::exception_ptr: a handler's throw
+// becomes one, A+ 2.2.7.2), how to get a common::Error back out, so that a route can map
+// "ENOTFOUND" to 404, and what becomes of a rejection nobody handles: a rejected promise
+// destroyed without ever having had a handler is reported; chaining off it counts as handling.
 #pragma once
 
 #include <cstddef>
@@ -42,7 +37,9 @@ class TypeError : public std::invalid_argument {
 Error error_of(const std::exception_ptr& reason);
 
 // what() of the reason, or "unknown error".
-std::string describe(const std::exception_ptr& reason);
+inline std::string describe(const std::exception_ptr& reason) {
+  return error_of(reason).message;
+}
 
 // Called with the reason of each rejected promise destroyed without a handler.
 using RejectionReporter = std::function<void(const std::exception_ptr& reason)>;
@@ -50,10 +47,5 @@ using RejectionReporter = std::function<void(const std::exception_ptr& reason)>;
 RejectionReporter set_unhandled_rejection_reporter(RejectionReporter reporter);
 // How many unhandled rejections this thread has reported so far.
 std::size_t unhandled_rejection_count() noexcept;
-
-namespace promise_detail {
-// Reports a rejection nobody handled, through this thread's reporter.
-void report_unhandled(const std::exception_ptr& reason) noexcept;
-}  // namespace promise_detail
 
 }  // namespace common

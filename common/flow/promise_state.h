@@ -1,12 +1,13 @@
-// flow/promise_state.h: one promise's state: pending, then fulfilled with a value or rejected
-// with a reason, once (Promises/A+ 2.1), and the reactions to notify when that happens.
-//
-// Settling never calls anyone: each reaction becomes a job on the thread's PromiseScheduler,
-// which runs it from the loop. Resolving is one-shot: the first resolve or reject locks the
-// promise, even when it resolves to a promise still pending (A+ 2.3.2.1; later calls are ignored,
-// 2.3.3.3.3).
+// flow/promise_state.h: one promise's state (pending, then fulfilled or rejected, once: A+ 2.1)
+// and who owns what, without a garbage collector. Every promise (and posted function) is a
+// PromiseNode with a non-atomic count. A promise owns its reactions, the promises to notify when
+// it settles (then()'s promise, a promise adopting it), as jobs for the PromiseScheduler; nothing
+// points back upstream, so a chain is owned from its root. Handlers are destroyed once they have
+// run. A cycle made by user code (a handler capturing the Deferred it waits on) is broken by
+// PromiseScheduler::shutdown(), which abandons every node alive on the thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -16,26 +17,87 @@
 #include <vector>
 
 #include "common/flow/promise_error.h"
-#include "common/flow/promise_node.h"
 
 namespace common {
 
 template <typename T>
 class Promise;
 
+// How many promise nodes (states and posted functions) are alive on this thread (tests: leaks).
+std::size_t live_promise_states() noexcept;
+
 namespace promise_detail {
 
-// Queues target->react(source, slot) on this thread's PromiseScheduler (which holds a reference
-// to source until then); std::logic_error when the thread has none.
-void schedule(Ref<PromiseNode> target, PromiseStateBase* source, std::uint32_t slot);
-// Throws std::logic_error when this thread has no PromiseScheduler.
-void require_scheduler();
-// The TypeError a promise resolved with itself is rejected with (A+ 2.3.1).
-std::exception_ptr self_resolution_error();
+class PromiseStateBase;
 
-// Reaction slots with a special meaning; any other slot is an index (all()) or 0 (then()).
-inline constexpr std::uint32_t kAdoptSlot = 0xffffffffU;  // target takes over source's outcome
-inline constexpr std::uint32_t kAwaitSlot = 0xfffffffeU;  // fin(): target waited for source
+// Anything the scheduler can run: a promise state or a posted function.
+class PromiseNode {
+ public:
+  PromiseNode(const PromiseNode&) = delete;
+  PromiseNode& operator=(const PromiseNode&) = delete;
+
+  // Called from the loop with what this waited for: a settled source, or null (posted function).
+  virtual void react(PromiseStateBase* source) = 0;
+  // Drops every reference this node holds (handlers, reactions), to break cycles at shutdown.
+  virtual void abandon() noexcept {}
+
+ protected:
+  PromiseNode() noexcept;
+  virtual ~PromiseNode() = default;
+
+ private:
+  template <typename N>
+  friend class Ref;                    // the only owner of refs_
+  friend void abandon_all() noexcept;  // abandons every node alive on this thread
+  // Deletes iteratively: dropping the root of a million-long chain must not recurse a million deep.
+  void destroy() noexcept;
+
+  std::uint32_t refs_ = 1;
+  PromiseNode* prev_ = nullptr;  // every live node is on its thread's list (for shutdown),
+  PromiseNode* next_ = nullptr;  // and a node being destroyed on the list of nodes to delete
+};
+
+// An owning pointer to a PromiseNode (a non-atomic intrusive_ptr).
+template <typename N>
+class Ref {
+ public:
+  Ref() noexcept = default;
+  explicit Ref(N* raw) noexcept : raw_(raw) {}  // takes over a reference the caller holds
+  static Ref share(N* raw) noexcept {           // adds a reference
+    ++raw->refs_;
+    return Ref(raw);
+  }
+  Ref(const Ref& other) noexcept : raw_(other.raw_) {
+    if (raw_ != nullptr) ++raw_->refs_;
+  }
+  Ref(Ref&& other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+  template <typename M>
+  requires std::is_convertible_v<M*, N*> Ref(Ref<M> other)
+  noexcept : raw_(other.leak()) {}  // NOLINT(google-explicit-constructor)
+  Ref& operator=(Ref other) noexcept {
+    std::swap(raw_, other.raw_);
+    return *this;
+  }
+  ~Ref() {
+    if (raw_ != nullptr && --raw_->refs_ == 0) raw_->destroy();
+  }
+
+  [[nodiscard]] N* get() const noexcept { return raw_; }
+  N* operator->() const noexcept { return raw_; }
+  explicit operator bool() const noexcept { return raw_ != nullptr; }
+  N* leak() noexcept { return std::exchange(raw_, nullptr); }  // the caller owns the reference
+
+ private:
+  N* raw_ = nullptr;
+};
+
+template <typename N, typename... Args>
+Ref<N> make_ref(Args&&... args) {
+  return Ref<N>(new N(std::forward<Args>(args)...));
+}
+
+// Queues target->react(source) on this thread's PromiseScheduler; std::logic_error if none.
+void schedule(Ref<PromiseNode> target, PromiseStateBase* source);
 
 enum class Status : std::uint8_t { pending, fulfilled, rejected };
 
@@ -45,13 +107,13 @@ class PromiseStateBase : public PromiseNode {
   [[nodiscard]] Status status() const noexcept { return status_; }
   [[nodiscard]] const std::exception_ptr& reason() const noexcept { return reason_; }
 
-  // target->react(this, slot) will run from the loop once this has settled (soon, if it has).
-  void subscribe(Ref<PromiseNode> target, std::uint32_t slot) {
+  // target->react(this) will run from the loop once this has settled (soon, if it has).
+  void subscribe(Ref<PromiseStateBase> target) {
     handled_ = true;  // someone reacts to a rejection, so it is not unhandled
     if (status_ == Status::pending) {
-      reactions_.push_back(Reaction{std::move(target), slot});
+      reactions_.push_back(std::move(target));
     } else {
-      schedule(std::move(target), this, slot);
+      schedule(std::move(target), this);
     }
   }
 
@@ -63,7 +125,6 @@ class PromiseStateBase : public PromiseNode {
   void abandon() noexcept override;
 
  protected:
-  PromiseStateBase() noexcept = default;
   ~PromiseStateBase() override;
 
   bool lock() noexcept { return !std::exchange(locked_, true); }
@@ -74,46 +135,40 @@ class PromiseStateBase : public PromiseNode {
     reason_ = std::move(reason);
     settle(Status::rejected);
   }
-  // Waits for leader (slot kAdoptSlot or kAwaitSlot). False, and no wait, if leader is this
-  // promise or already waits for it: that would never settle (A+ 2.3.1 and note 3.6).
-  bool follow(PromiseStateBase& leader, std::uint32_t slot);
-  void stop_following() noexcept { following_ = nullptr; }
+  // Adopts leader's outcome. False, and no wait, if leader is this promise or already waits for
+  // it: that would never settle (A+ 2.3.1 and note 3.6).
+  bool follow(PromiseStateBase& leader);
 
  private:
-  struct Reaction {
-    Ref<PromiseNode> target;
-    std::uint32_t slot;
-  };
-  static void unfollow(const Reaction& reaction) noexcept;
+  // following_ does not own the leader: the leader clears it whenever it lets the follower go
+  // (settling, abandoning, being destroyed), so it never points at a freed promise.
+  void release_followers() noexcept;
 
   Status status_ = Status::pending;
   bool locked_ = false;
   bool handled_ = false;
   std::exception_ptr reason_;
-  std::vector<Reaction> reactions_;        // in subscription order (A+ 2.2.6)
-  PromiseStateBase* following_ = nullptr;  // the promise this one adopts or awaits, if any
+  std::vector<Ref<PromiseStateBase>> reactions_;  // in subscription order (A+ 2.2.6)
+  PromiseStateBase* following_ = nullptr;         // the promise this one adopts, if any
 };
 
 struct Nothing {};  // the stored "value" of a Promise<void>
-
-template <typename T>
-struct IsPromise : std::false_type {};
-template <typename T>
-struct IsPromise<Promise<T>> : std::true_type {};
-template <typename T>
-inline constexpr bool is_promise_v = IsPromise<std::remove_cvref_t<T>>::value;
 
 // Promise<X> → X, anything else → itself (void stays void).
 template <typename R>
 struct PromiseValue {
   using type = R;
+  static constexpr bool is_promise = false;
 };
 template <typename X>
 struct PromiseValue<Promise<X>> {
   using type = X;
+  static constexpr bool is_promise = true;
 };
 template <typename R>
 using promise_value_t = typename PromiseValue<std::remove_cvref_t<R>>::type;
+template <typename R>
+inline constexpr bool is_promise_v = PromiseValue<std::remove_cvref_t<R>>::is_promise;
 
 // Lets the detail templates reach a Promise's state and build one.
 struct Access {
@@ -132,8 +187,6 @@ class PromiseState : public PromiseStateBase {
  public:
   using Stored = std::conditional_t<std::is_void_v<T>, Nothing, T>;
 
-  PromiseState() noexcept = default;
-
   // Resolution from the outside (a deferred, a handler's result): the first call wins.
   template <typename... Args>
   void resolve_value(Args&&... args) {
@@ -144,8 +197,9 @@ class PromiseState : public PromiseStateBase {
     PromiseState* leader = Access::state(promise);
     if (leader == nullptr) {
       reject_now(std::make_exception_ptr(std::logic_error("resolved with an empty Promise")));
-    } else if (!follow(*leader, kAdoptSlot)) {
-      reject_now(self_resolution_error());
+    } else if (!follow(*leader)) {  // A+ 2.3.1
+      reject_now(std::make_exception_ptr(
+          TypeError("a promise cannot be resolved with itself (or with one that waits for it)")));
     }
   }
   // Resolves with what `call()` returns: a value, a promise to adopt, or nothing (void).
@@ -162,17 +216,10 @@ class PromiseState : public PromiseStateBase {
     }
   }
 
-  // The adoption reaction: source (a PromiseState<T>) settled, copy its outcome.
-  void react(PromiseStateBase* source, std::uint32_t /*slot*/) override {
-    stop_following();
-    copy_outcome(static_cast<PromiseState&>(*source));
-  }
-
-  void copy_outcome(PromiseState& from) {
-    if (from.status() == Status::rejected) {
-      reject_now(from.reason());
-      return;
-    }
+  // The adopted promise (a PromiseState<T>) settled: take over its outcome.
+  void react(PromiseStateBase* source) override {
+    auto& from = static_cast<PromiseState&>(*source);
+    if (from.status() == Status::rejected) return reject_now(from.reason());
     try {
       fulfil(from.take());
     } catch (...) {

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -819,19 +818,6 @@ TEST_CASE("auto: a task that never calls back leaves final waiting and frees all
   CHECK(canary.use_count() == 2);  // the graph, kept by the stashed callback, holds the task
   stashed.clear();
   CHECK(canary.use_count() == 1);  // freed with the last callback into it
-}
-
-TEST_CASE("dump_dot draws an edge from each dependency to its dependent", "[auto]") {
-  std::ostringstream out;
-  common::dump_dot(out, {{"user", {}, {}}, {"posts", {"user"}, {}}, {"comments", {"user"}, {}}});
-  CHECK(out.str() ==
-        "digraph auto {\n"
-        "  \"user\";\n"
-        "  \"posts\";\n"
-        "  \"user\" -> \"posts\";\n"
-        "  \"comments\";\n"
-        "  \"user\" -> \"comments\";\n"
-        "}\n");
 }
 
 TEST_CASE("Dependencies keeps any number of names in order", "[auto]") {
