@@ -168,7 +168,14 @@ struct AutoRun {
         std::size_t task = ready.front();
         ready.pop_front();
         ++running;
-        nodes[task].run(results, Done(self, task, data->pool));
+        try {
+          nodes[task].run(results, Done(self, task, data->pool));
+        } catch (...) {
+          // The exception is the caller's (item 16), but the run is not: the tasks that are
+          // ready still start, on the next turn, as async starts them before its throw leaves.
+          set_immediate(*loop, [self] { self->drain(self); });
+          throw;
+        }
       }
     }
     if (!failed && succeeded == nodes.size()) finish(std::nullopt, results);
