@@ -131,9 +131,14 @@ void PromiseStateBase::settle(Status status) {
 }
 
 bool PromiseStateBase::follow(PromiseStateBase& leader) {
-  for (const PromiseStateBase* step = &leader; step != nullptr; step = step->following_)
-    if (step == this) return false;
+  if (&leader == this) return false;
+  // Only a promise that others follow can close a cycle, so a promise nobody follows skips the
+  // walk: a chain built by adopting promise after promise costs one step per link, not its length.
+  if (followed_)
+    for (const PromiseStateBase* step = &leader; step != nullptr; step = step->following_)
+      if (step == this) return false;
   following_ = &leader;
+  leader.followed_ = true;
   leader.subscribe(Ref<PromiseStateBase>::share(this));
   return true;
 }

@@ -150,6 +150,7 @@ class PromiseStateBase : public PromiseNode {
   std::exception_ptr reason_;
   std::vector<Ref<PromiseStateBase>> reactions_;  // in subscription order (A+ 2.2.6)
   PromiseStateBase* following_ = nullptr;         // the promise this one adopts, if any
+  bool followed_ = false;                         // some promise has adopted this one
 };
 
 struct Nothing {};  // the stored "value" of a Promise<void>

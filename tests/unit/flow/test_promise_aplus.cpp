@@ -14,6 +14,7 @@
 //  - 2.2.1's "non-function" values (numbers, objects): the type system rejects them at compile
 //    time; what is left is "no handler" (nullptr, a null function pointer, an empty
 //    std::function), tested under 2.2.1.
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -819,6 +820,27 @@ TEST_CASE("2.3.1: a promise resolved with itself rejects with a TypeError", "[pr
     second = {};
     REQUIRE(t.loop.close() == 0);
   }
+}
+
+// Each new deferred adopts the promise of the one before, which already adopts its own
+// predecessor: the cycle check must not walk the whole chain again at every link.
+TEST_CASE("2.3.2: a chain of adoptions built inside out costs one step per link",
+          "[promise][aplus]") {
+  PromiseLoop t;
+  constexpr int kLinks = 100000;  // a walk per link would take minutes here
+  auto started = std::chrono::steady_clock::now();
+  Deferred<int> root;
+  std::vector<Deferred<int>> links(kLinks);
+  links[0].resolve(root.promise());
+  for (int i = 1; i < kLinks; ++i) links[i].resolve(links[i - 1].promise());
+  int seen = 0;
+  links.back().promise().then([&](int v) { seen = v; });
+  root.resolve(7);
+  t.run();
+  CHECK(seen == 7);
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+  links.clear();
+  REQUIRE(t.loop.close() == 0);
 }
 
 TEST_CASE("2.3.2.1: adopting a pending promise stays pending until it settles",
