@@ -110,7 +110,7 @@ class Driver {
 // spawned here, round-robin, until the time is up; then closes the channels (the workers exit).
 class ChannelDriver {
  public:
-  ChannelDriver(uv_loop_t& loop, std::vector<std::string> command, unsigned workers,
+  ChannelDriver(uv_loop_t& loop, const std::vector<std::string>& command, unsigned workers,
                 unsigned window, Clock::duration run_for)
       : loop_(loop), window_(window), run_for_(run_for), timer_(loop, uv_timer_init) {
     timer_->data = this;
@@ -165,12 +165,13 @@ class ChannelDriver {
     };
     common::check(uv_spawn(&loop_, &worker->process, &options), "uv_spawn");
     worker->channel.start([this](common::Json& reply) { on_reply(reply); },
-                          [](std::optional<common::Error>) {});
+                          [](const std::optional<common::Error>&) {});
     workers_.push_back(std::move(worker));
   }
 
   static std::vector<char*> c_strings(std::vector<std::string>& strings) {
     std::vector<char*> pointers;
+    pointers.reserve(strings.size() + 1);
     for (auto& text : strings) pointers.push_back(text.data());
     pointers.push_back(nullptr);
     return pointers;

@@ -29,6 +29,7 @@ void on_exit(uv_process_t* handle, int64_t exit_status, int term_signal) {
 
 std::vector<char*> c_strings(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
   for (auto& s : strings) pointers.push_back(s.data());
   pointers.push_back(nullptr);
   return pointers;

@@ -39,7 +39,7 @@ struct FakeQueries {
   std::string failing_bucket;  // this bucket rejects with EFAIL
 
   Query function() {
-    return [this](std::string bucket, Json query) {
+    return [this](const std::string& bucket, const Json& query) {
       asked.push_back(bucket + " " + common::to_json(query));
       if (bucket == failing_bucket)
         return common::rejected<Json>(common::Error{"EFAIL", bucket + " failed"});
