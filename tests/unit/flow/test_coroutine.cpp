@@ -54,7 +54,7 @@ Promise<void> wait_holding_a_local(Promise<int> input) {
 }
 
 Promise<int> sum_of_all(Promise<int> a, Promise<int> b) {
-  auto [x, y] = co_await common::all(std::move(a), std::move(b));
+  auto [x, y] = co_await common::all(a, b);
   co_return x + y;
 }
 
