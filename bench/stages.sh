@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# stages.sh: stages 02-05 against the same four routes in Express (bench/node/express-app.js).
+# stages.sh: stages 02-06 against the same five routes in Express (bench/node/express-app.js).
 #
 #   bench/stages.sh [BUILD_DIR]        (default: build, the Release preset)
-#   DURATION=10 CONNECTIONS=32 WORKERS=2 SLOW_RUNS=10 ROUTES='sync brew async promise' \
+#   DURATION=10 CONNECTIONS=32 WORKERS=2 SLOW_RUNS=10 ROUTES='sync brew async promise await' \
 #   PARTS='1 2' RUNS=1 bench/stages.sh
 #
 # Part 1, pure overhead: each route with workers at --latency 0 (both sides quiet, no access log,
@@ -41,11 +41,11 @@ done
   exit 1
 }
 
-read -r -a routes <<<"${ROUTES:-sync brew async promise}"
+read -r -a routes <<<"${ROUTES:-sync brew async promise await}"
 parts=${PARTS:-1 2}
 declare -A stage_of=([sync]=02-sync-callbacks [brew]=03-homebrew-counter [async]=04-auto-dag
-  [promise]=05-promises)
-declare -A slots_of=([sync]=3 [brew]=2 [async]=2 [promise]=2)
+  [promise]=05-promises [await]=06-coroutines)
+declare -A slots_of=([sync]=3 [brew]=2 [async]=2 [promise]=2 [await]=2)
 
 tmp=$(mktemp -d)
 server_pid=""
@@ -198,7 +198,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; els
 ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 
-echo "Stages 02-05 against Express: $workers workers, wrk -t1 -c$connections -d${duration}s, median of $runs," \
+echo "Stages 02-06 against Express: $workers workers, wrk -t1 -c$connections -d${duration}s, median of $runs," \
   "$(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg) at start"
 part1() {
   echo

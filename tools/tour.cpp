@@ -2,9 +2,9 @@
 //
 //   build/bin/tour [--latency MS] [--workers N] [--svg FILE]
 //
-// For each broker-backed stage (02–05) the tour starts the real program on a free port, asks for
+// For each broker-backed stage (02–06) the tour starts the real program on a free port, asks for
 // user 1 with ?trace=1, and draws the measured start and end of every query: the three slots of
-// 02's nested callbacks and the two slots of 03, 04 and 05 are visible at a glance. Then it serves
+// 02's nested callbacks and the two slots of 03–06 are visible at a glance. Then it serves
 // this repository with 01-file-server and fetches README.md. Every program it starts is stopped
 // before it ends, also on Ctrl-C. This is plain blocking code on purpose: it is a driver, not a
 // lesson; the lessons are the stages it drives.
@@ -54,6 +54,7 @@ constexpr Stage kStages[] = {
     {"03-homebrew-counter", "/brew/1", "a hand-written counter: posts and comments at once"},
     {"04-auto-dag", "/async/1", "auto: declared dependencies, the runner schedules"},
     {"05-promises", "/promise/1", "promises: then, all and spread over values"},
+    {"06-coroutines", "/await/1", "coroutines: co_await on the same promises"},
 };
 
 struct Span {

@@ -1,5 +1,6 @@
 // express-app.js: the tutorial's four routes in Express 4, written the tutorial's way but
-// correct, so that bench/stages.sh can load stages 02-05 and this side by side.
+// correct, plus /await (async/await, Node's own next chapter), so that bench/stages.sh can load
+// stages 02-06 and this side by side.
 //
 //   node bench/node/express-app.js [PORT] [--workers N] [--latency MS] [--block spin|sleep]
 //                                  [--worker PATH] [--quiet]
@@ -13,7 +14,7 @@
 // Fixes to the tutorial's code, each the obvious one: posts and comments are asked for with the
 // user's id ({poster: user.id}), the counter of /brew is incremented, /async asks "comments" for
 // comments, /promise keeps the user on the way to spread(), and an error becomes a JSON answer
-// with the status stages 02-05 give it, instead of Express's HTML error page.
+// with the status stages 02-06 give it, instead of Express's HTML error page.
 'use strict';
 
 const path = require('path');
@@ -230,6 +231,20 @@ app.get('/promise/:userId', (req, res, next) => {
     .spread(respond.bind(null, res))
     .fail(next)
     .done();
+});
+
+// async/await over the same promises: each await gives the event loop back; posts and comments
+// are both started before the one await on Promise.all; a rejection is thrown at the await.
+async function awaitUser(id) {
+  const user = await q_query('users', id);
+  const posts = q_query('posts', { poster: user.id });
+  const comments = q_query('comments', { commenter: user.id });
+  const [userPosts, userComments] = await Promise.all([posts, comments]);
+  return { user, posts: userPosts, comments: userComments };
+}
+
+app.get('/await/:userId', (req, res, next) => {
+  awaitUser(req.userId).then((body) => res.json(body), next);
 });
 
 app.use((req, res) => res.status(404).json({ error: `no route for ${req.method} ${req.path}` }));

@@ -1,4 +1,4 @@
-// Integration tests of the four broker-backed stages (02–05) as programs: the same rules for every
+// Integration tests of the five broker-backed stages (02–06) as programs: the same rules for every
 // route (JSON shape, Server-Timing, statuses, errors answered once, disconnects, SIGTERM), the
 // timing shape that tells them apart (three slots for 02, two for the others), and stage 05's
 // /file/:name. Servers run on port 0 with --block sleep so that the workers leave the CPU free;
@@ -37,10 +37,8 @@ struct Stage {
 };
 
 constexpr Stage kStages[] = {
-    {"02-sync-callbacks", "/sync/"},
-    {"03-homebrew-counter", "/brew/"},
-    {"04-auto-dag", "/async/"},
-    {"05-promises", "/promise/"},
+    {"02-sync-callbacks", "/sync/"}, {"03-homebrew-counter", "/brew/"}, {"04-auto-dag", "/async/"},
+    {"05-promises", "/promise/"},    {"06-coroutines", "/await/"},
 };
 
 constexpr int kLatencyMs = 200;
@@ -141,7 +139,7 @@ TEST_CASE("stages answer users 1-3 with their posts, comments and Server-Timing"
   }
 }
 
-TEST_CASE("stages show their shape: 02 takes three slots, 03-05 overlap posts and comments",
+TEST_CASE("stages show their shape: 02 takes three slots, 03-06 overlap posts and comments",
           "[stages][timing]") {
   std::vector<Traced> runs(std::size(kStages));
   for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
@@ -210,7 +208,7 @@ TEST_CASE("stages answer a failing bucket with 502, once", "[stages][errors]") {
     std::string hook;
     std::string workers;
   };
-  // With posts and comments both failing, 03-05 get two errors for one request: the first is
+  // With posts and comments both failing, 03-06 get two errors for one request: the first is
   // answered, the second must not write a second response (nor close the connection). With one
   // worker, comments waits in the queue until posts has failed: its success always comes after
   // the answer, which is the late callback the stages must ignore.
@@ -224,7 +222,7 @@ TEST_CASE("stages answer a failing bucket with 502, once", "[stages][errors]") {
     RawClient client(server.port());
     client.send(keep_alive_get(std::string(stage.route) + "1"));
     seen[i].response = client.read_response();
-    seen[i].closed = client.wait_closed(400ms);  // comments (03–05) still arrive meanwhile
+    seen[i].closed = client.wait_closed(400ms);  // comments (03–06) still arrive meanwhile
     seen[i].extra = client.pending();
     server.stop();
   });

@@ -87,19 +87,20 @@ size_t count_of(const std::string& text, const std::string& needle) {
 
 }  // namespace
 
-TEST_CASE("the tour shows three slots for 02 and two for 03, 04 and 05", "[tour]") {
+TEST_CASE("the tour shows three slots for 02 and two for 03, 04, 05 and 06", "[tour]") {
   std::string svg_path =
       test_support::temp_dir() + "/tour-test-" + std::to_string(getpid()) + ".svg";
   TourResult tour = run_tour({"--latency", "100", "--svg", svg_path}, svg_path + ".out");
   INFO(tour.output);
   CHECK(tour.exit_code == 0);
   CHECK(tour.leftovers.empty());
-  for (const char* stage :
-       {"02-sync-callbacks", "03-homebrew-counter", "04-auto-dag", "05-promises"}) {
+  for (const char* stage : {"02-sync-callbacks", "03-homebrew-counter", "04-auto-dag",
+                            "05-promises", "06-coroutines"}) {
     CHECK(tour.output.find(stage) != std::string::npos);
   }
   CHECK(total_for(tour.output, "02-sync-callbacks") >= 300);
-  for (const char* concurrent : {"03-homebrew-counter", "04-auto-dag", "05-promises"}) {
+  for (const char* concurrent :
+       {"03-homebrew-counter", "04-auto-dag", "05-promises", "06-coroutines"}) {
     double total = total_for(tour.output, concurrent);
     CHECK(total >= 200);
     CHECK(total < 260);
@@ -110,7 +111,7 @@ TEST_CASE("the tour shows three slots for 02 and two for 03, 04 and 05", "[tour]
   std::string svg = read_file(svg_path);
   std::remove(svg_path.c_str());
   CHECK(svg.rfind("<svg", 0) == 0);
-  CHECK(count_of(svg, "class=\"query\"") == 12);              // four stages × three queries
+  CHECK(count_of(svg, "class=\"query\"") == 15);              // five stages × three queries
   CHECK(count_of(svg, "<text") == count_of(svg, "</text>"));  // every element is closed
   CHECK(svg.find("</svg>") != std::string::npos);
 }
