@@ -55,23 +55,8 @@ class RequestParser {
   [[nodiscard]] bool closed() const noexcept { return closed_; }
 
  private:
-  static const llhttp_settings_t& settings();
-  // llhttp's callbacks: each calls one member below.
-  template <int (RequestParser::*Event)()>
-  static int event(llhttp_t* parser) noexcept;
-  template <int (RequestParser::*Data)(std::string_view)>
-  static int data(llhttp_t* parser, const char* at, size_t length) noexcept;
-
+  struct Events;  // llhttp's callbacks (parser.cpp)
   int fail(int status, std::string message);
-  int count_header_bytes(size_t length);
-  int on_message_begin();
-  int on_url(std::string_view chunk);
-  int on_header_field(std::string_view chunk);
-  int on_header_value(std::string_view chunk);
-  int on_header_value_complete();
-  int on_headers_complete();
-  int on_body(std::string_view chunk);
-  int on_message_complete();
   void record_llhttp_error(llhttp_errno_t code);
 
   llhttp_t parser_{};

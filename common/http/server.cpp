@@ -84,12 +84,8 @@ void Server::close(std::function<void()> done) {
   core_->stopping = true;
   listener_.reset();
   core_->on_all_closed = std::move(done);
-  if (core_->connections.empty()) {
-    // Nothing to wait for; still never call back before close() has returned.
-    if (auto finished = std::exchange(core_->on_all_closed, nullptr))
-      set_immediate(*core_->loop, finished);
-    return;
-  }
+  if (core_->connections.empty() && core_->on_all_closed)  // never call back from inside close()
+    set_immediate(*core_->loop, std::exchange(core_->on_all_closed, nullptr));
   // shut_down may close a connection, which leaves the set only in its close callback.
   for (Connection* connection : std::vector(core_->connections.begin(), core_->connections.end()))
     connection->shut_down();
