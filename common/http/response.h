@@ -99,10 +99,9 @@ class Response {
   // Runs `resume` once, from the loop, when writing may go on, or when the client is gone.
   void on_drain(std::function<void()> resume);
   // Ends a streamed answer (started with a content length) with `length` bytes of `fd` from
-  // `offset`. The connection sends them with sendfile(2) once everything before them has left,
-  // so memory stays flat whatever the size. `done` runs once, from the loop, with 0 when every
-  // byte was handed to the socket, or a libuv error code (UV_ECANCELED: the client went away);
-  // the fd stays the caller's: close it there. Returns false, without calling `done`, when the
+  // `offset`, sent with sendfile(2) once everything before them has left. `done` runs once, from
+  // the loop: 0 when every byte was handed to the socket, else a libuv error (UV_ECANCELED: the
+  // client went away); close the fd there. Returns false, without calling `done`, when the
   // connection cannot send files or the answer is chunked: then read and write() the bytes.
   bool send_file(uv_file fd, uint64_t offset, uint64_t length, std::function<void(int)> done);
 
