@@ -31,10 +31,7 @@ void submit(uv_loop_t& loop, std::function<void(const uv_fs_t&)> finish, Start s
   call->finish = std::move(finish);
   call->req.data = call.get();
   int rc = start(&call->req);
-  if (rc >= 0) {
-    static_cast<void>(call.release());  // on_done owns it now
-    return;
-  }
+  if (rc >= 0) return static_cast<void>(call.release());  // on_done owns it now
   uv_fs_req_cleanup(&call->req);
   set_immediate(loop, [finish = std::move(call->finish), rc] {
     uv_fs_t failed{};

@@ -3,10 +3,8 @@
 //   common::fs::open(loop, "/srv/a.txt", O_RDONLY, [](int fd) { ... });   // like fs.open
 //
 // A regular file cannot be watched for readiness the way a socket can, so libuv runs each of
-// these calls on a worker thread and delivers the result to the loop thread, where the callback
-// runs. The callback always runs later, from the loop — also when libuv refuses the call at
-// once (the error is then posted) — never from inside the function that was given it. Each
-// call owns a small heap record (the uv_fs_t and the callback), freed once the callback returns.
+// these calls on a worker thread and delivers the result to the loop thread. The callback
+// always runs later, from the loop, also when libuv refuses the call at once.
 #pragma once
 
 #include <uv.h>

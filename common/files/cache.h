@@ -1,12 +1,10 @@
 // files/cache.h: small files kept in memory, so a busy page costs no disk round trip.
 //
 // Every uncached request costs several trips through libuv's thread pool (realpath, open,
-// fstat, read, close): each a hand-off to a worker thread and back. For the small files that
-// make up most requests the cache answers from memory instead. It stays correct the simple
-// way: an entry is trusted for `fresh_ms` after it was read, then the next request goes to the
-// disk again (checking the path, symlinks and all) and refreshes it — so a changed or deleted
-// file is noticed within fresh_ms. It is bounded in entries, bytes and file size, and forgets
-// the least recently used entry first. Not thread-safe: it belongs to the loop thread.
+// fstat, read, close). The cache stays correct the simple way: an entry is trusted for
+// `fresh_ms` after it was read, then the next request goes to the disk again (checking the path,
+// symlinks and all), so a changed or deleted file is noticed within fresh_ms. It is bounded in
+// entries, bytes and file size, and forgets the least recently used entry first.
 #pragma once
 
 #include <cstdint>
@@ -41,11 +39,39 @@ class FileCache {
 
   // The entry for `key` if it is fresh at `now_ms`; a stale one is dropped. The pointer is
   // valid until the cache is next changed.
-  [[nodiscard]] const CachedFile* find(const std::string& key, uint64_t now_ms);
+  [[nodiscard]] const CachedFile* find(const std::string& key, uint64_t now_ms) {
+    auto found = index_.find(key);
+    if (found == index_.end()) return nullptr;
+    const CachedFile& file = found->second->second;
+    if (now_ms - file.loaded_ms >= limits_.fresh_ms || now_ms < file.loaded_ms) {
+      erase(key);
+      return nullptr;
+    }
+    lru_.splice(lru_.begin(), lru_, found->second);  // now the most recently used
+    return &file;
+  }
+
   [[nodiscard]] bool fits(uint64_t size) const noexcept { return size <= limits_.max_file_bytes; }
+
   // Adds or replaces an entry (ignored if it does not fit), evicting the least recently used.
-  void store(const std::string& key, CachedFile file);
-  void erase(const std::string& key);
+  void store(const std::string& key, CachedFile file) {
+    erase(key);
+    const size_t size = file.body.size();
+    if (!fits(size) || size > limits_.max_total_bytes || limits_.max_entries == 0) return;
+    while (index_.size() >= limits_.max_entries || bytes_ + size > limits_.max_total_bytes)
+      erase(lru_.back().first);  // the least recently used
+    lru_.emplace_front(key, std::move(file));
+    index_.emplace(key, lru_.begin());
+    bytes_ += size;
+  }
+
+  void erase(const std::string& key) {
+    auto found = index_.find(key);
+    if (found == index_.end()) return;
+    bytes_ -= found->second->second.body.size();
+    lru_.erase(found->second);
+    index_.erase(found);
+  }
 
   [[nodiscard]] size_t entries() const noexcept { return index_.size(); }
   [[nodiscard]] size_t bytes() const noexcept { return bytes_; }

@@ -1,12 +1,10 @@
 // files/path.h: from a request target to a file path that cannot leave the served directory.
 //
-// The tutorial joins the working directory with the URL path (path.join(process.cwd(), uri)),
-// so "GET /../../etc/passwd" walks out of it. Here the path is taken apart into segments, each
-// percent-decoded once (so "%2e%2e" is "..", but "%252e" stays the literal name "%2e"), and put
-// back together with "." and ".." resolved lexically; a ".." that would climb above the root,
-// or a segment that decodes to '/', '\' or NUL, is refused. The result is relative to the root
-// and contains no ".." at all. Symbolic links are a separate matter: the file server resolves
-// the real path on disk and checks it with path_within().
+// The tutorial's path.join(process.cwd(), uri) lets "GET /../../etc/passwd" walk out. Here each
+// segment is percent-decoded once ("%2e%2e" is "..", "%252e" stays the name "%2e") and "." and
+// ".." are resolved lexically; a ".." above the root, or a segment that decodes to '/', '\' or
+// NUL, is refused. Symbolic links are a separate matter: the file server resolves the real path
+// on disk and checks it with path_within().
 #pragma once
 
 #include <string>

@@ -4,13 +4,11 @@
 //                     [](std::optional<Error> error, std::string text) { ... });
 //   auto read = common::nfbind(common::read_file, &loop, max_bytes);  // → Promise<std::string>
 //
-// open → fstat → read… → close, each step a call of files/async_fs.h; the callback runs later
-// from the loop, once the file is closed. The file is opened with O_NOFOLLOW, so a symbolic link is
-// refused (ELOOP) instead of followed out of the served directory, and O_NONBLOCK, so a FIFO cannot
-// park a thread-pool thread waiting for a writer; only regular files are read. Errors carry libuv's
-// code name (ENOENT, EACCES, ELOOP, …), ENOTREG for anything that is not a regular file and EFBIG
-// for a file larger than max_bytes; the message names the failed step ("open: ENOENT (no such file
-// or directory)"), never the path, so it can be shown to a client.
+// open → fstat → read… → close, each step a call of files/async_fs.h. O_NOFOLLOW refuses a
+// symbolic link (ELOOP) instead of following it out of the served directory; O_NONBLOCK keeps a
+// FIFO from parking a thread-pool thread. Errors carry libuv's code name, ENOTREG for anything
+// but a regular file or EFBIG; the message names the failed step, never the path, so it can be
+// shown to a client.
 #pragma once
 
 #include <uv.h>
@@ -27,7 +25,8 @@ namespace common {
 
 using ReadFileCallback = std::function<void(std::optional<Error> error, std::string contents)>;
 
-// Reads the whole file at `path` (at most max_bytes) and calls done(error, contents) once.
+// Reads the whole file at `path` (at most max_bytes); done(error, contents) runs once, from the
+// loop, after the file is closed.
 void read_file(uv_loop_t* loop, std::size_t max_bytes, const std::string& path,
                ReadFileCallback done);
 

@@ -99,9 +99,7 @@ void stream_file_body(uv_loop_t& loop, Response& res, const FilePlan& plan, uv_f
   }
   res.start(plan.status, plan.headers, plan.length);
   if (res.send_file(fd, plan.offset, plan.length, done)) return;
-  // Only a connection that cannot send files (a test's fake) gets here: the answer ends short,
-  // which closes that connection, and `done` hears why.
-  res.end();
+  res.end();  // a connection that cannot send files (a test's fake): the answer ends short
   set_immediate(loop, [done = std::move(done)] { done(UV_ENOTSUP); });
 }
 

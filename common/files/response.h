@@ -1,10 +1,7 @@
 // files/response.h: answering GET/HEAD for one file — 200, 206, 304 or 416 — from memory or
 // straight from an open file descriptor.
 //
-// plan_file_response decides (pure, unit-tested): a conditional request whose copy is current
-// gets 304; a satisfiable single Range gets 206 with Content-Range, an unsatisfiable one 416;
-// otherwise 200. Every answer carries ETag and Last-Modified; 200 and 206 say
-// "Accept-Ranges: bytes". Then send_planned_body sends a body held in memory, and
+// plan_file_response decides (a pure function); send_planned_body sends a body held in memory,
 // stream_file_body one from an open file with sendfile(2) (Response::send_file).
 //
 // A Range (RFC 9110 §14) is "bytes=0-99", "bytes=100-" (to the end) or "bytes=-100" (the last
@@ -49,6 +46,8 @@ struct FilePlan {
   Headers headers;      // validators, Accept-Ranges, Content-Range, Content-Type
 };
 
+// 304 if the client's copy is current; 206 for a satisfiable Range, 416 for another; else 200.
+// Every answer carries ETag and Last-Modified; 200 and 206 say "Accept-Ranges: bytes".
 [[nodiscard]] FilePlan plan_file_response(const Request& request, const FileMeta& file);
 
 // Answers with `plan`; `whole` is the file's entire content (the part sent is taken from it).

@@ -1,5 +1,5 @@
 // http/config.h: every limit and timeout of the HTTP server in one struct, so a stage or a test
-// can change them in code (the test server shortens the timeouts from its command line).
+// can change them in code. docs/http.md §4–§6 say what each one does to a client.
 #pragma once
 
 #include <chrono>
@@ -10,15 +10,12 @@
 namespace common::http {
 
 struct Config {
-  ParserLimits limits;  // 414 / 431 / 413 thresholds (a chunked body's framing counts too)
-  // A request's header block must be complete this long after its first byte (or, for the first
-  // request, after the connection opened): the slowloris bound.
-  std::chrono::milliseconds header_timeout{10'000};
-  // Closes a keep-alive connection with nothing to do, a request body not complete this long
-  // after its head, and a queued answer that makes no progress (a client that never reads).
+  ParserLimits limits;                               // 414 / 431 / 413 thresholds
+  std::chrono::milliseconds header_timeout{10'000};  // the slowloris bound
+  // Idle keep-alive, an incomplete body, a queued answer that makes no progress.
   std::chrono::milliseconds idle_timeout{60'000};
-  // After the last answer and the half-close, unread input is drained this long before closing:
-  // closing with unread bytes would reset the connection and could destroy that answer.
+  // Unread input is drained this long after the half-close: closing with unread bytes would
+  // reset the connection and could destroy the last answer.
   std::chrono::milliseconds linger_timeout{2'000};
   // Above this many bytes queued on the socket (or, for a pipelined answer not at the front, in
   // its own buffer) a response should pause, and the connection takes in no new request.

@@ -92,10 +92,8 @@ bool Connection::can_parse() const {
   return state_ == State::open && !core_->stopping && !parser_.error() && !parser_.closed();
 }
 
-// Whether to take in another request: not while max_pipelined answers are pending, nor while
-// answers already given wait in the write queue for a client that does not read them (answers
-// given at once leave the pipeline at once; without this, such a client could pile them up
-// without bound). after_write() takes requests in again once the queue is down.
+// Not while answers already given wait in the write queue either: they leave the pipeline at
+// once, so a client that never reads could pile them up without bound (docs/http.md §6).
 bool Connection::room_for_more() const {
   return pipeline_.size() < core_->config.max_pipelined && !write_queue_full();
 }
@@ -110,7 +108,8 @@ void Connection::parse_buffered() {
     size_t n = parser_.feed(std::string_view(unparsed_).substr(used));
     used += n;
     if (parser_.has_request()) {
-      dispatch(parser_.take_request());
+      ++requests_seen_;
+      route(enqueue(parser_.take_request()));
     } else if (parser_.error()) {
       fail_request(*parser_.error());
     } else if (n == 0) {
@@ -149,11 +148,6 @@ std::shared_ptr<ResponseState> Connection::enqueue(Request request) {
   state->keep_alive = state->request.keep_alive;
   pipeline_.push_back(state);
   return state;
-}
-
-void Connection::dispatch(Request request) {
-  ++requests_seen_;
-  route(enqueue(std::move(request)));
 }
 
 void Connection::route(const std::shared_ptr<ResponseState>& state) {

@@ -2,12 +2,9 @@
 //
 // A Connection owns itself: it is created on accept and deletes itself in the close callback of
 // the last of its two handles (the socket and its timer), never earlier, because libuv may touch
-// both until then. Requests are parsed one at a time (RequestParser) and dispatched at once;
-// their answers queue in `pipeline_` and reach the socket strictly in request order. The
-// connection is the ResponseSink of every answer it holds, and detaches them all when it closes,
-// so handlers that finish late find connected() == false. A file part of an answer
-// (Response::send_file) is sent with sendfile(2) once the bytes before it have left
-// (connection_write.cpp).
+// both until then. Requests are parsed one at a time and dispatched at once; their answers queue
+// in `pipeline_` and reach the socket strictly in request order. The connection is the
+// ResponseSink of every answer it holds, and detaches them all when it closes.
 //
 //  open ──(answer says close / error / EOF / server stopping)──▶ closing (flush writes)
 //       ──uv_shutdown──▶ lingering (drain unread input, bounded) ──▶ closed ──▶ delete
@@ -79,14 +76,12 @@ class Connection final : public ResponseSink {
   void start_reading();
   void stop_reading();
   std::shared_ptr<ResponseState> enqueue(Request request);
-  void dispatch(Request request);
   void route(const std::shared_ptr<ResponseState>& state);
   void handler_failed(const std::shared_ptr<ResponseState>& state, const char* what);
   void fail_request(const ParseError& error);
 
   // Writing, pipelining, closing (connection_write.cpp)
   void flush_pipeline();
-  void finish_head();
   void after_flush();
   void write(std::string data);
   static void on_write(uv_write_t* req, int status);

@@ -42,18 +42,13 @@ void Connection::flush_pipeline() {
     if (state_ != State::open) break;
     if (head.file && !pump_file(head)) break;  // on_write brings us back here
     if (head.phase != ResponseState::Phase::ended || state_ != State::open) break;
-    finish_head();
+    pipeline_.pop_front();
+    head.sink = nullptr;
+    log_access(head);
+    if (!head.keep_alive || head.short_body) return close_after_writes();
+    if (!pipeline_.empty()) notify_drain(pipeline_.front(), false);  // it may produce now
   }
   after_flush();
-}
-
-void Connection::finish_head() {
-  std::shared_ptr<ResponseState> done = std::move(pipeline_.front());
-  pipeline_.pop_front();
-  done->sink = nullptr;
-  log_access(*done);
-  if (!done->keep_alive || done->short_body) return close_after_writes();
-  if (!pipeline_.empty()) notify_drain(pipeline_.front(), false);  // it may produce now
 }
 
 // After the pipeline changed: close, or take in more requests, as the situation asks.
@@ -205,19 +200,14 @@ void Connection::detach_responses() {
 
 // Sets the one timer for what the connection waits for now (a new wait starts a new clock).
 void Connection::update_timer(bool restart) {
-  Wait want = Wait::none;
   if (state_ == State::closed || open_handles_ < 2) return;
-  if (state_ == State::lingering) {
-    want = Wait::linger;
-  } else if (writes_pending_ > 0) {
-    want = Wait::write;
-  } else if (parser_.reading_headers() || (requests_seen_ == 0 && !parser_.in_message())) {
-    want = Wait::headers;
-  } else if (parser_.in_message()) {
-    want = Wait::body;
-  } else if (pipeline_.empty()) {
-    want = Wait::idle;
-  }
+  const bool first_request = requests_seen_ == 0 && !parser_.in_message();
+  Wait want = state_ == State::lingering                   ? Wait::linger
+              : writes_pending_ > 0                        ? Wait::write
+              : parser_.reading_headers() || first_request ? Wait::headers
+              : parser_.in_message()                       ? Wait::body
+              : pipeline_.empty()                          ? Wait::idle
+                                                           : Wait::none;
   // A new request is progress even when the wait looks the same: a request answered at once
   // takes the connection from idle to idle, and its clock must start again. Not for a stalled
   // write, though: there only the client reading counts (after_write), or a client that never
@@ -288,7 +278,8 @@ bool Connection::pump_file(ResponseState& head) {
   return write_file_piece(head);
 }
 
-// Queues the next piece of the file as a normal write, whose callback resumes pump_file.
+// Queues the next piece of the file as a normal write, whose callback resumes pump_file (which
+// finishes the file once nothing remains).
 bool Connection::write_file_piece(ResponseState& head) {
   FileBody& file = *head.file;
   std::string piece(std::min(file.remaining, kPiece), '\0');
@@ -300,12 +291,8 @@ bool Connection::write_file_piece(ResponseState& head) {
   piece.resize(static_cast<size_t>(n));
   file.offset += static_cast<uint64_t>(n);
   file.remaining -= static_cast<uint64_t>(n);
-  const bool last = file.remaining == 0;
   write(std::move(piece));
-  if (state_ != State::open) return false;  // the write failed: `head` may be gone
-  if (!last) return false;
-  finish_file(head, 0);
-  return true;
+  return false;
 }
 
 // The body cannot be completed: the client must not wait for bytes that will never come.

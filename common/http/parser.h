@@ -1,12 +1,10 @@
 // http/parser.h: bytes in, requests out — the socket-free core of the HTTP server.
 //
-// RequestParser wraps one llhttp parser for one connection. feed() stops after each complete
-// request (llhttp is paused in on_message_complete), so the caller decides when to take the next
-// one: that is how pipelining is bounded. Limits are enforced while parsing, so a huge URL or
-// header block is refused before it is buffered: 414, 431, 413 (body over the limit) and 400
-// for everything llhttp rejects (including the request-smuggling shapes: Content-Length together
-// with Transfer-Encoding, duplicate or invalid Content-Length). After an error the parser stays
-// failed; the connection answers the error and closes. Unit tests and the fuzzer use it directly.
+// feed() stops after each complete request (llhttp is paused in on_message_complete), so the
+// caller decides when to take the next one: that is how pipelining is bounded. The limits of
+// docs/http.md §4 are enforced while parsing, so a huge URL or header block is refused before it
+// is buffered; llhttp refuses the request-smuggling shapes (Content-Length with
+// Transfer-Encoding, a duplicate or invalid Content-Length). A failed parser stays failed.
 #pragma once
 
 #include <llhttp.h>
@@ -55,23 +53,8 @@ class RequestParser {
   [[nodiscard]] bool closed() const noexcept { return closed_; }
 
  private:
-  static const llhttp_settings_t& settings();
-  // llhttp's callbacks: each calls one member below.
-  template <int (RequestParser::*Event)()>
-  static int event(llhttp_t* parser) noexcept;
-  template <int (RequestParser::*Data)(std::string_view)>
-  static int data(llhttp_t* parser, const char* at, size_t length) noexcept;
-
+  struct Events;  // llhttp's callbacks (parser.cpp)
   int fail(int status, std::string message);
-  int count_header_bytes(size_t length);
-  int on_message_begin();
-  int on_url(std::string_view chunk);
-  int on_header_field(std::string_view chunk);
-  int on_header_value(std::string_view chunk);
-  int on_header_value_complete();
-  int on_headers_complete();
-  int on_body(std::string_view chunk);
-  int on_message_complete();
   void record_llhttp_error(llhttp_errno_t code);
 
   llhttp_t parser_{};

@@ -1,12 +1,9 @@
 // http/request.h: one parsed HTTP request, as handlers see it (Express's `req`), and
 // percent-decoding in the two flavours Express uses.
 //
-// Everything is copied out of the read buffer, so a Request stays valid for as long as the
-// handler keeps its Response (which owns the Request). `path` and `query` are the raw,
-// still percent-encoded parts of the target; `params` are filled in by the router, decoded.
-// Route params go through decodeURIComponent: every %XX must be valid hex and the result valid
-// UTF-8, otherwise Express answers 400 ("Failed to decode param"). Query strings are decoded
-// leniently like Node's querystring: '+' is a space and a broken escape is kept as it is.
+// A Request lives as long as the handler keeps its Response, which owns it. Route params are
+// decoded strictly (docs/http.md §8); query strings leniently, like Node's querystring: '+' is a
+// space and a broken escape is kept as it is.
 #pragma once
 
 #include <chrono>

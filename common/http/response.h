@@ -1,15 +1,11 @@
 // http/response.h: the handle a route handler answers through (Express's `res`).
 //
 // A Response is a cheap copyable handle on shared state that also owns the Request, so a
-// handler may keep it in a lambda while a slow query runs. The state points at its connection
-// through a ResponseSink; when the client goes away the connection detaches every state it
-// holds, so a late answer finds `connected() == false` and sending becomes a harmless no-op:
-// no dangling pointer, nothing leaked once the last copy of the handle is gone.
-//
-// Two ways to answer: all at once (send / json / error), or streamed (start, write…, end) with
-// back-pressure: while should_pause() is true, stop producing and register on_drain(). A streamed
-// answer may end with a region of an open file (send_file), which the connection hands to the
-// kernel with sendfile(2) without copying it through our memory.
+// handler may keep it in a lambda while a slow query runs. The state reaches its connection
+// through a ResponseSink, which the connection detaches when the client goes away: a late answer
+// then finds connected() == false and does nothing (docs/http.md §7). An answer goes all at once
+// (send / json / error) or streamed (start, write…, end, or send_file for the last part) with
+// back-pressure: while should_pause() is true, stop producing and register on_drain().
 #pragma once
 
 #include <rapidjson/document.h>
@@ -59,7 +55,7 @@ struct ResponseState {
 
   Request request;
   ResponseSink* sink = nullptr;  // null once the connection is gone
-  uv_loop_t* loop = nullptr;     // where on_drain callbacks are posted
+  uv_loop_t* loop = nullptr;     // where on_drain and send_file callbacks are posted
   bool keep_alive = true;        // decided when the head is written
   Phase phase = Phase::waiting;
   int status = 0;
@@ -103,10 +99,9 @@ class Response {
   // Runs `resume` once, from the loop, when writing may go on, or when the client is gone.
   void on_drain(std::function<void()> resume);
   // Ends a streamed answer (started with a content length) with `length` bytes of `fd` from
-  // `offset`. The connection sends them with sendfile(2) once everything before them has left,
-  // so memory stays flat whatever the size. `done` runs once, from the loop, with 0 when every
-  // byte was handed to the socket, or a libuv error code (UV_ECANCELED: the client went away);
-  // the fd stays the caller's: close it there. Returns false, without calling `done`, when the
+  // `offset`, sent with sendfile(2) once everything before them has left. `done` runs once, from
+  // the loop: 0 when every byte was handed to the socket, else a libuv error (UV_ECANCELED: the
+  // client went away); close the fd there. Returns false, without calling `done`, when the
   // connection cannot send files or the answer is chunked: then read and write() the bytes.
   bool send_file(uv_file fd, uint64_t offset, uint64_t length, std::function<void(int)> done);
 

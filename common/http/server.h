@@ -7,10 +7,9 @@
 //   server.listen("127.0.0.1", 0);                          // returns the bound port
 //   // prints "listening on http://127.0.0.1:PORT/", runs until SIGINT/SIGTERM (shutdown.h):
 //   return common::http::serve_until_signal(loop, server, "listening on");
-//   // (a program that runs the loop some other way must ignore SIGPIPE itself, as that does)
 //
-// Keep-alive, pipelining, HEAD, HTTP/1.0, the limits and timeouts of Config, back-pressure and
-// safe late answers are handled here as docs/http.md says (connection.h shows how).
+// What a client can expect (keep-alive, pipelining, limits, timeouts) is docs/http.md. A program
+// that runs the loop without serve_until_signal must ignore SIGPIPE itself.
 #pragma once
 
 #include <uv.h>

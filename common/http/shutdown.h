@@ -15,12 +15,9 @@ namespace common::http {
 class Server;
 
 // Ignores SIGPIPE for the whole process (a write to a client that has gone must fail with EPIPE,
-// not kill us), prints the URL line (Server::announce) once the signals are watched, so that a
-// supervisor sending SIGTERM as soon as it reads the URL gets a graceful stop, and runs the loop.
-// The first signal stops `server` gracefully: no new connections, the answers in flight finish
-// within `grace` (then their connections are closed; a second signal cuts this short), then
-// on_stopping() runs (close the broker there) and the loop runs until every handle is closed.
-// Returns 0; 1 if an exception escaped a callback (printed; the loop is then left to the
+// not kill us), watches the signals, prints the URL line (Server::announce) and runs the loop.
+// The first signal stops `server` within `grace`, then on_stopping() runs (close the broker
+// there). Returns 0; 1 if an exception escaped a callback (printed; the loop is then left to the
 // destructors) or if a handle was left open.
 int serve_until_signal(Loop& loop, Server& server, std::string_view announcement,
                        std::function<void()> on_stopping = {},
