@@ -136,14 +136,4 @@ void IpcChannel::end(std::optional<Error> error) {
   if (on_end) on_end(std::move(error));
 }
 
-// The handlers are kept: close() may run inside one of them, which must not be destroyed while
-// it runs. With the pipe closed they are never called again.
-void IpcChannel::close() noexcept {
-  pipe_.close();  // clears pipe->data, so late callbacks find no owner
-}
-
-size_t IpcChannel::pending_bytes() const noexcept {
-  return pipe_.is_open() ? pipe_->write_queue_size : 0;
-}
-
 }  // namespace common
