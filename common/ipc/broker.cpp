@@ -216,7 +216,7 @@ void Broker::ensure_pool() {
 void Broker::schedule_respawn() {
   ++quick_deaths_;
   if (uv_is_active(respawn_timer_.handle())) return;
-  unsigned shift = std::min(quick_deaths_ == 0 ? 0U : quick_deaths_ - 1, 6U);
+  unsigned shift = std::min(quick_deaths_ - 1, 6U);
   uint64_t delay = std::min(kFirstBackoffMs << shift, kMaxBackoffMs);
   check(uv_timer_start(respawn_timer_.get(), on_timer<&Broker::worker_retiring>, delay, 0),
         "uv_timer_start");

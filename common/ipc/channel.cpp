@@ -8,8 +8,6 @@
 namespace common {
 namespace {
 
-constexpr size_t kReadBufferSize = size_t{64} * 1024;
-
 void report_invalid_line(std::string_view line, const std::string& why) {
   constexpr size_t kShown = 80;
   std::cerr << "ipc: ignoring a line that is not JSON (" << why << "): " << line.substr(0, kShown)
@@ -53,7 +51,7 @@ struct IpcChannel::WriteRequest {
 IpcChannel::IpcChannel(uv_loop_t& loop, size_t max_line)
     : pipe_(loop, uv_pipe_init, 0),  // ipc=0: plain bytes, we never pass handles
       framer_(max_line),
-      read_buffer_(kReadBufferSize) {
+      read_buffer_(size_t{64} * 1024) {
   pipe_->data = this;
 }
 
