@@ -192,7 +192,7 @@ void QueryWorker::log(std::string_view event, std::string_view bucket,
   line += ' ';
   line += bucket;
   line += ' ';
-  common::append_json(line, query);
+  line += common::to_json(query);
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

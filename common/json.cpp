@@ -3,19 +3,16 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <utility>
 
 namespace common {
 namespace {
 
-// "invalid JSON at offset 7: Missing a name for object member."
-std::string invalid_json(size_t offset, std::string_view why) {
-  return "invalid JSON at offset " + std::to_string(offset) + ": " + std::string(why);
-}
-
-// A document that refuses to open more than kMaxJsonDepth arrays and objects one inside
-// another. RapidJSON's reader is a template on its handler, so it calls these, which hide the
-// document's own; a handler returning false stops it with kParseErrorTermination.
+// A document that refuses to nest more than kMaxJsonDepth arrays and objects. RapidJSON's reader
+// is a template on its handler, so it calls these, which hide the document's own; a handler
+// returning false stops it with kParseErrorTermination.
 class DepthLimitedDocument : public Json {
  public:
   // NOLINTBEGIN(readability-identifier-naming): RapidJSON's names
@@ -35,31 +32,30 @@ class DepthLimitedDocument : public Json {
   int depth_ = 0;
 };
 
-// Why the text holds a byte JSON never allows unescaped: a control character other than the
-// whitespace tab, newline and carriage return (NUL included); nullopt if it holds none.
-std::optional<std::string> raw_control_error(std::string_view text) {
-  for (size_t at = 0; at < text.size(); ++at) {
-    auto byte = static_cast<unsigned char>(text[at]);
-    if (byte >= 0x20 || byte == '\t' || byte == '\n' || byte == '\r') continue;
-    if (byte == 0) return invalid_json(at, "a NUL byte.");
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    return invalid_json(at, std::string("an unescaped control character 0x") + kHex[byte >> 4] +
-                                kHex[byte & 0xF] + ".");
-  }
-  return std::nullopt;
+// Why a raw control character is refused, in the words of the error.
+std::string refused_control(unsigned char byte) {
+  if (byte == 0) return "a NUL byte.";
+  char why[48];
+  std::snprintf(why, sizeof why, "an unescaped control character 0x%02X.", byte);
+  return why;
 }
 
 }  // namespace
 
-// Raw control characters are refused before parsing: RapidJSON takes a NUL for the end of the
-// text (it would accept `{}<NUL>anything`), and calls the others an "invalid escape".
-// kParseStopWhenDoneFlag is not used: trailing garbage after the value is an error, as in
-// JSON.parse.
+// Raw control characters are refused first: RapidJSON takes a NUL for the end of the text (it
+// would accept `{}<NUL>anything`) and calls the others an "invalid escape". Without
+// kParseStopWhenDoneFlag, trailing garbage after the value is an error, as in JSON.parse.
 std::optional<Json> parse_json(std::string_view text, std::string* error) {
-  if (std::optional<std::string> refused = raw_control_error(text)) {
-    if (error != nullptr) *error = std::move(*refused);
+  auto fail = [error](size_t offset, const std::string& why) {
+    if (error != nullptr) *error = "invalid JSON at offset " + std::to_string(offset) + ": " + why;
     return std::nullopt;
-  }
+  };
+  auto raw_control = std::find_if(text.begin(), text.end(), [](unsigned char byte) {
+    return byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r';
+  });
+  if (raw_control != text.end())
+    return fail(static_cast<size_t>(raw_control - text.begin()),
+                refused_control(static_cast<unsigned char>(*raw_control)));
   // Document::Parse without the depth limit; Populate lets our own reader fill the document.
   DepthLimitedDocument document;
   rapidjson::ParseResult result;
@@ -70,13 +66,10 @@ std::optional<Json> parse_json(std::string_view text, std::string* error) {
   };
   document.Populate(parse);
   if (!result.IsError()) return Json(std::move(document));
-  if (error != nullptr) {
-    *error = result.Code() == rapidjson::kParseErrorTermination
-                 ? invalid_json(result.Offset(), "more than " + std::to_string(kMaxJsonDepth) +
-                                                     " arrays and objects nested.")
-                 : invalid_json(result.Offset(), rapidjson::GetParseError_En(result.Code()));
-  }
-  return std::nullopt;
+  if (result.Code() != rapidjson::kParseErrorTermination)
+    return fail(result.Offset(), rapidjson::GetParseError_En(result.Code()));
+  return fail(result.Offset(),
+              "more than " + std::to_string(kMaxJsonDepth) + " arrays and objects nested.");
 }
 
 Json copy_json(const rapidjson::Value& value) {
@@ -96,12 +89,6 @@ const rapidjson::Value* find_member(const rapidjson::Value& object, const char* 
   if (!object.IsObject()) return nullptr;
   auto member = object.FindMember(name);
   return member == object.MemberEnd() ? nullptr : &member->value;
-}
-
-std::optional<int64_t> get_int(const rapidjson::Value& object, const char* name) {
-  const rapidjson::Value* member = find_member(object, name);
-  if (member == nullptr || !member->IsInt64()) return std::nullopt;
-  return member->GetInt64();
 }
 
 }  // namespace common

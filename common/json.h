@@ -1,8 +1,6 @@
 // json.h: the few RapidJSON helpers every part uses — compact text out, checked parsing in.
-//
-// Compact output (no spaces, raw UTF-8) is what Node's JSON.stringify and Express's res.json
-// produce, and it is the IPC wire format: one message per line, so it must never contain '\n'
-// (inside strings every control character is escaped, so a compact writer never emits one).
+// Compact output (no spaces, raw UTF-8) is what JSON.stringify produces and the IPC wire format
+// (docs/ipc.md §2): it escapes every control character, so it never holds a '\n'.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -39,19 +37,15 @@ std::string write_json(Write&& write) {
   return {text.GetString(), text.GetSize()};
 }
 
-// Compact JSON text of a value, returned or appended to `out`.
+// Compact JSON text of a value.
 inline std::string to_json(const rapidjson::Value& value) {
   return write_json([&](JsonWriter& writer) { value.Accept(writer); });
 }
-inline void append_json(std::string& out, const rapidjson::Value& value) {
-  out += to_json(value);
-}
 
-// Parses text as one JSON value. On failure returns nullopt and, if `error` is given, a message
-// like "invalid JSON at offset 7: Missing a name for object member.". A raw control character
-// (NUL included) is an error anywhere, except tab, newline and carriage return between tokens;
-// so is nesting deeper than kMaxJsonDepth arrays and objects: the parser, the writer and
-// copy_json all recurse, and a line of a million '[' must cost an error, not the stack.
+// Parses one JSON value; on failure nullopt and, if `error` is given, "invalid JSON at offset 7:
+// <why>". Raw control characters are errors (tab, newline and carriage return only between
+// tokens), and so is nesting deeper than kMaxJsonDepth: the parser, the writer and copy_json
+// all recurse, and a line of a million '[' must cost an error, not the stack.
 constexpr int kMaxJsonDepth = 512;
 std::optional<Json> parse_json(std::string_view text, std::string* error = nullptr);
 
@@ -64,7 +58,10 @@ std::string error_body(std::string_view message);
 // A member of an object; nullptr if there is none or `object` is not an object.
 const rapidjson::Value* find_member(const rapidjson::Value& object, const char* name);
 // Reads an integer member, if present and integral.
-std::optional<int64_t> get_int(const rapidjson::Value& object, const char* name);
+inline std::optional<int64_t> get_int(const rapidjson::Value& object, const char* name) {
+  const rapidjson::Value* member = find_member(object, name);
+  return member != nullptr && member->IsInt64() ? std::optional(member->GetInt64()) : std::nullopt;
+}
 // The text of a string value (which may hold NUL bytes).
 inline std::string_view string_of(const rapidjson::Value& text) {
   return {text.GetString(), text.GetStringLength()};

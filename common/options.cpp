@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
-#include <functional>
 #include <iostream>
-#include <optional>
 #include <span>
 #include <stdexcept>
 
@@ -38,17 +36,14 @@ constexpr std::string_view kFileServerUsage = R"( [PORT] [ROOT] [options]
   --help, --version
 )";
 
-std::optional<unsigned> parse_number(std::string_view text, unsigned long max) {
+// A whole number from 0 to `max`, or a usage error naming `what`.
+unsigned parse_number(std::string_view what, std::string_view text, unsigned long max) {
   unsigned long value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value > max) return std::nullopt;
-  return static_cast<unsigned>(value);
-}
-
-int parse_port(std::string_view text) {
-  if (auto port = parse_number(text, 65535)) return static_cast<int>(*port);
-  throw std::invalid_argument("PORT must be a number from 0 to 65535, not '" + std::string(text) +
-                              "'");
+  if (ec == std::errc() && end == text.data() + text.size() && value <= max)
+    return static_cast<unsigned>(value);
+  throw std::invalid_argument(std::string(what) + " wants a whole number up to " +
+                              std::to_string(max) + ", not '" + std::string(text) + "'");
 }
 
 // The arguments after the program name, taken one at a time.
@@ -64,24 +59,20 @@ struct Args {
     if (rest.empty()) throw std::invalid_argument(std::string(flag) + " needs a value");
     return next();
   }
-  unsigned number_of(std::string_view flag, unsigned long max) {
-    std::string_view text = value_of(flag);
-    if (auto value = parse_number(text, max)) return *value;
-    throw std::invalid_argument(std::string(flag) + " wants a whole number up to " +
-                                std::to_string(max) + ", not '" + std::string(text) + "'");
-  }
 };
 
-// Reads one argument (and the value it takes); false if it is not one this program knows.
-using ReadArg = std::function<bool(Args& args, std::string_view arg)>;
-
-// Walks the command line, answering --help and --version and reporting the first mistake (an
-// std::invalid_argument) the same way for every program. Returns the exit code if the program
-// should stop now.
-std::optional<int> walk_command_line(int argc, const char* const* argv, std::string_view usage,
-                                     std::string_view summary, const ReadArg& read_arg) {
+// Answers --help and --version and reads what every program has (PORT first, --host, --quiet);
+// read_arg(args, arg, options) reads the rest, or returns false for an argument it does not
+// know. The first mistake (an std::invalid_argument) is reported the same way for every program.
+// Returns the options, or the exit code to return now.
+template <typename Options, typename ReadArg>
+std::variant<Options, int> parse_command_line(int argc, const char* const* argv,
+                                              std::string_view usage, std::string_view summary,
+                                              const ReadArg& read_arg) {
   std::string_view program = argv[0] != nullptr ? argv[0] : "server";
   program = program.substr(program.rfind('/') + 1);  // npos + 1 == 0: the whole name
+  Options options;
+  bool have_port = false;
   Args args{{argv + 1, argv + argc}};
   try {
     while (!args.rest.empty()) {
@@ -95,88 +86,71 @@ std::optional<int> walk_command_line(int argc, const char* const* argv, std::str
                   << ")\n";
         return 0;
       }
-      if (!read_arg(args, arg))
+      if (arg == "--host") {
+        options.host = args.value_of(arg);
+      } else if (arg == "--quiet") {
+        options.quiet = true;
+      } else if (!arg.starts_with("-") && !have_port) {
+        have_port = true;
+        options.port = static_cast<int>(parse_number("PORT", arg, 65535));
+      } else if (!read_arg(args, arg, options)) {
         throw std::invalid_argument("unexpected argument '" + std::string(arg) + "'");
+      }
     }
   } catch (const std::invalid_argument& error) {
     std::cerr << program << ": " << error.what() << " (see --help)\n";
     return 2;
   }
-  return std::nullopt;
-}
-
-bool read_stage_flag(Args& args, std::string_view arg, StageOptions& options) {
-  if (arg == "--host") {
-    options.host = args.value_of(arg);
-  } else if (arg == "--workers") {
-    options.workers = args.number_of(arg, 256);
-    if (options.workers == 0) throw std::invalid_argument("--workers must be at least 1");
-  } else if (arg == "--latency") {
-    options.latency_ms = args.number_of(arg, 600000);
-  } else if (arg == "--block") {
-    options.block = args.value_of(arg);
-    if (options.block != "spin" && options.block != "sleep")
-      throw std::invalid_argument("--block is spin or sleep, not '" + options.block + "'");
-  } else if (arg == "--worker") {
-    options.worker_command = args.value_of(arg);
-  } else if (arg == "--data") {
-    options.data_file = args.value_of(arg);
-  } else if (arg == "--queue") {
-    options.queue_limit = args.number_of(arg, 1000000);
-  } else if (arg == "--timeout") {
-    options.query_timeout_ms = args.number_of(arg, 3600000);
-  } else if (arg == "--files") {
-    options.files_dir = args.value_of(arg);
-  } else if (arg == "--fork-per-query") {
-    options.fork_per_query = true;
-  } else if (arg == "--quiet") {
-    options.quiet = true;
-  } else {
-    return false;
-  }
-  return true;
+  return options;
 }
 
 }  // namespace
 
 std::variant<StageOptions, int> parse_stage_options(int argc, const char* const* argv,
                                                     std::string_view summary) {
-  StageOptions options;
-  bool have_port = false;
-  auto read_arg = [&](Args& args, std::string_view arg) {
-    if (arg.starts_with("-") || have_port) return read_stage_flag(args, arg, options);
-    have_port = true;
-    options.port = parse_port(arg);
+  auto read_arg = [](Args& args, std::string_view arg, StageOptions& options) {
+    if (arg == "--workers") {
+      options.workers = parse_number(arg, args.value_of(arg), 256);
+      if (options.workers == 0) throw std::invalid_argument("--workers must be at least 1");
+    } else if (arg == "--latency") {
+      options.latency_ms = parse_number(arg, args.value_of(arg), 600000);
+    } else if (arg == "--block") {
+      options.block = args.value_of(arg);
+      if (options.block != "spin" && options.block != "sleep")
+        throw std::invalid_argument("--block is spin or sleep, not '" + options.block + "'");
+    } else if (arg == "--worker") {
+      options.worker_command = args.value_of(arg);
+    } else if (arg == "--data") {
+      options.data_file = args.value_of(arg);
+    } else if (arg == "--queue") {
+      options.queue_limit = parse_number(arg, args.value_of(arg), 1000000);
+    } else if (arg == "--timeout") {
+      options.query_timeout_ms = parse_number(arg, args.value_of(arg), 3600000);
+    } else if (arg == "--files") {
+      options.files_dir = args.value_of(arg);
+    } else if (arg == "--fork-per-query") {
+      options.fork_per_query = true;
+    } else {
+      return false;
+    }
     return true;
   };
-  if (auto exit_code = walk_command_line(argc, argv, kStageUsage, summary, read_arg))
-    return *exit_code;
-  if (options.workers == 0) options.workers = std::max(1U, uv_available_parallelism());
-  if (options.query_timeout_ms == 0) options.query_timeout_ms = options.latency_ms * 5 + 5000;
-  return options;
+  auto parsed = parse_command_line<StageOptions>(argc, argv, kStageUsage, summary, read_arg);
+  if (auto* options = std::get_if<StageOptions>(&parsed); options && options->workers == 0)
+    options->workers = std::max(1U, uv_available_parallelism());
+  return parsed;
 }
 
 std::variant<FileServerOptions, int> parse_file_server_options(int argc, const char* const* argv,
                                                                std::string_view summary) {
-  FileServerOptions options;
-  int positionals = 0;
-  auto read_arg = [&](Args& args, std::string_view arg) {
-    if (arg == "--host") {
-      options.host = args.value_of(arg);
-    } else if (arg == "--quiet") {
-      options.quiet = true;
-    } else if (arg.starts_with("-") || positionals == 2) {
-      return false;
-    } else if (++positionals == 1) {
-      options.port = parse_port(arg);
-    } else {
-      options.root = arg;
-    }
+  bool have_root = false;
+  auto read_arg = [&have_root](Args&, std::string_view arg, FileServerOptions& options) {
+    if (arg.starts_with("-") || have_root) return false;
+    have_root = true;
+    options.root = arg;
     return true;
   };
-  if (auto exit_code = walk_command_line(argc, argv, kFileServerUsage, summary, read_arg))
-    return *exit_code;
-  return options;
+  return parse_command_line<FileServerOptions>(argc, argv, kFileServerUsage, summary, read_arg);
 }
 
 }  // namespace common

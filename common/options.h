@@ -18,7 +18,7 @@ struct StageOptions {
   std::string worker_command;     // empty = broker-worker next to this program
   std::string data_file;          // empty = the data set built into the worker
   unsigned queue_limit = 1024;    // queries waiting for a free worker before 503
-  unsigned query_timeout_ms = 0;  // 0 = latency × 5 + 5000 ms
+  unsigned query_timeout_ms = 0;  // 0 = latency × 5 + 5000 ms (BrokerOptions::from)
   bool fork_per_query = false;    // the tutorial's toy broker: one child per query
   std::string files_dir = ".";    // stage 05's /file/:name directory
   bool quiet = false;             // no access log

@@ -2,31 +2,22 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <utility>
+#include <vector>
 
 #include "common/flow/promise_error.h"
 
 namespace common {
 namespace {
 
-double ms_between(std::chrono::steady_clock::time_point from,
-                  std::chrono::steady_clock::time_point to) {
-  return std::chrono::duration<double, std::milli>(to - from).count();
-}
-
-// 0.1 ms is finer than anything a reader of the trace can act on, and keeps the JSON short.
-double tenths(double ms) {
-  return std::round(ms * 10.0) / 10.0;
-}
-
-void append_one_decimal(std::string& out, double ms) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.1f", ms);
-  out += text;
-}
+struct Span {
+  std::string bucket;
+  QueryTiming timing;
+};
 
 // ?trace=1 (also ?trace, ?trace=true): add the measured timeline to the answer.
 bool wants_trace(const http::Request& req) {
@@ -42,18 +33,18 @@ Json user_query(const char* field, const rapidjson::Value& user) {
   return query;
 }
 
-}  // namespace
-
+// Digits only, 1 … 2^53−1 (JavaScript's Number.MAX_SAFE_INTEGER); "007" is 7. An unsigned
+// from_chars refuses a sign, and must reach the end: "1.5", "1e3" and 30 digits are refused.
 std::optional<int64_t> parse_user_id(std::string_view text) {
-  if (text.empty() ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::nullopt;
-  int64_t id = 0;
+  constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
+  uint64_t id = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;  // overflow
-  if (id < 1 || id > kMaxUserId) return std::nullopt;
-  return id;
+  if (error != std::errc() || end != text.data() + text.size() || id < 1 || id > kMaxSafeInteger)
+    return std::nullopt;
+  return static_cast<int64_t>(id);
 }
+
+}  // namespace
 
 Json by_id(int64_t user_id) {
   Json query;
@@ -68,98 +59,90 @@ Json by_commenter(const rapidjson::Value& user) {
   return user_query("commenter", user);
 }
 
-// ---------------------------------------------------------------- Trace
+struct Answer::State {
+  bool wants_trace;
+  http::Response res;
+  std::vector<Span> spans;  // in start order: posts and comments may finish in either order
 
-void Trace::add(std::string bucket, const QueryTiming& timing) {
-  Span span{std::move(bucket), ms_between(arrived_, timing.started),
-            ms_between(arrived_, timing.finished)};
-  if (spans_.empty()) spans_.reserve(4);  // three queries (four with likes): one allocation
-  // Kept in start order: posts and comments of one request may finish in either order.
-  auto later = std::upper_bound(spans_.begin(), spans_.end(), span.start_ms,
-                                [](double start, const Span& s) { return start < s.start_ms; });
-  spans_.insert(later, std::move(span));
-}
-
-std::string Trace::server_timing() const {
-  std::string header;
-  header.reserve(24 * spans_.size());  // "comments;dur=1000.4, " fits
-  for (const auto& span : spans_) {
-    if (!header.empty()) header += ", ";
-    header += span.bucket;
-    header += ";dur=";
-    append_one_decimal(header, span.end_ms - span.start_ms);
+  // "users;dur=1000.4, posts;dur=1000.9" ("" when no query ran).
+  [[nodiscard]] std::string server_timing() const {
+    std::string header;
+    for (const auto& span : spans) {
+      char duration[32];
+      std::snprintf(duration, sizeof duration, "%.1f", span.timing.duration_ms());
+      header += (header.empty() ? "" : ", ") + span.bucket + ";dur=" + duration;
+    }
+    return header;
   }
-  return header;
-}
 
-rapidjson::Value Trace::to_json(rapidjson::Document::AllocatorType& allocator) const {
-  rapidjson::Value list(rapidjson::kArrayType);
-  for (const auto& span : spans_) {
-    rapidjson::Value entry(rapidjson::kObjectType);
-    entry.AddMember("bucket", rapidjson::Value(span.bucket.c_str(), allocator), allocator);
-    entry.AddMember("start", tenths(span.start_ms), allocator);
-    entry.AddMember("end", tenths(span.end_ms), allocator);
-    list.PushBack(entry, allocator);
+  // [{"bucket":"users","start":0.0,"end":1000.4}, …]: ms since the request arrived, to 0.1 ms,
+  // finer than anything a reader of the trace can act on.
+  [[nodiscard]] rapidjson::Value trace(rapidjson::Document::AllocatorType& allocator) const {
+    auto since_arrival = [arrived = res.request().arrived](auto at) {
+      return std::round(std::chrono::duration<double, std::milli>(at - arrived).count() * 10) / 10;
+    };
+    rapidjson::Value list(rapidjson::kArrayType);
+    for (const auto& span : spans) {
+      rapidjson::Value entry(rapidjson::kObjectType);
+      entry.AddMember("bucket", rapidjson::Value(span.bucket.c_str(), allocator), allocator);
+      entry.AddMember("start", since_arrival(span.timing.started), allocator);
+      entry.AddMember("end", since_arrival(span.timing.finished), allocator);
+      list.PushBack(entry, allocator);
+    }
+    return list;
   }
-  return list;
+};
+
+// A braced list runs in order: wants_trace reads the request before res moves away.
+Answer::Answer(http::Response res)
+    : state_(std::make_shared<State>(State{wants_trace(res.request()), std::move(res), {}})) {}
+
+const http::Request& Answer::request() const noexcept {
+  return state_->res.request();
 }
 
-// ---------------------------------------------------------------- Answer
-
-Answer::Answer(http::Response res) {
-  Trace trace(res.request().arrived);
-  const bool traced = wants_trace(res.request());  // both read before res moves away
-  state_ = std::make_shared<State>(State{std::move(res), std::move(trace), traced});
-}
-
-void Answer::add_server_timing() const {
-  std::string timing = state_->trace.server_timing();
-  if (!timing.empty()) state_->res.set_header("Server-Timing", std::move(timing));
+void Answer::note(std::string bucket, const QueryTiming& timing) const {
+  std::vector<Span>& spans = state_->spans;
+  auto later = std::find_if(spans.begin(), spans.end(),
+                            [&](const Span& span) { return span.timing.started > timing.started; });
+  spans.insert(later, Span{std::move(bucket), timing});
 }
 
 // A request gets one answer. A second one is a bug in the stage (03's lesson: forget the error
 // flag and the last callback answers after the error did), so it is dropped *and* reported.
-bool Answer::answered_before(std::string_view second) const {
-  if (!answered()) return false;
-  const http::Request& request = state_->res.request();
-  std::cerr << "warning: " << request.method << ' ' << request.path
-            << " was already answered; a second answer (" << second << ") is dropped\n";
-  return true;
+void Answer::send(int status, const std::string& body, const std::string& error) const {
+  if (state_->res.answered()) {
+    std::cerr << "warning: " << request().method << ' ' << request().path
+              << " was already answered; a second answer (" << status
+              << (error.empty() ? "" : " " + error) << ") is dropped\n";
+    return;
+  }
+  std::string timing = state_->server_timing();
+  if (!timing.empty()) state_->res.set_header("Server-Timing", std::move(timing));
+  state_->res.send(status, body, http::kJsonType);
 }
 
 void Answer::json(const rapidjson::Value& user, const rapidjson::Value& posts,
                   const rapidjson::Value& comments) const {
-  if (answered_before("200")) return;
   // Written straight from the three results, which stay where they are: no document of copies.
-  std::string body;
-  body.append(R"({"user":)");
-  append_json(body, user);
-  body.append(R"(,"posts":)");
-  append_json(body, posts);
-  body.append(R"(,"comments":)");
-  append_json(body, comments);
+  std::string body = R"({"user":)" + to_json(user) + R"(,"posts":)" + to_json(posts) +
+                     R"(,"comments":)" + to_json(comments);
   if (state_->wants_trace) {
     Json scratch;  // owns the trace's nodes while it is written
-    body.append(R"(,"trace":)");
-    append_json(body, state_->trace.to_json(scratch.GetAllocator()));
+    body += R"(,"trace":)" + to_json(state_->trace(scratch.GetAllocator()));
   }
-  body.push_back('}');
-  add_server_timing();
-  state_->res.send(200, body, http::kJsonType);
+  body += '}';
+  send(200, body);
 }
 
 void Answer::json(Json body) const {
-  if (answered_before("200")) return;
   if (state_->wants_trace && body.IsObject())
-    body.AddMember("trace", state_->trace.to_json(body.GetAllocator()), body.GetAllocator());
-  add_server_timing();
-  state_->res.json(200, body);
+    body.AddMember("trace", state_->trace(body.GetAllocator()), body.GetAllocator());
+  send(200, to_json(body));
 }
 
 void Answer::fail(const Error& error) const {
-  if (answered_before(std::to_string(http_status_for(error)) + " " + error.message)) return;
-  add_server_timing();
-  state_->res.error(http_status_for(error), error.message);
+  send(http_status_for(error), error_body(error.message), error.message);
 }
 
 void Answer::fail(const std::exception_ptr& reason) const {
@@ -169,12 +152,9 @@ void Answer::fail(const std::exception_ptr& reason) const {
     return fail(rejection.error());
   } catch (...) {
   }
-  if (answered_before("500 " + describe(reason))) return;
-  add_server_timing();
-  state_->res.error(500, "internal error: " + describe(reason));
+  std::string message = "internal error: " + describe(reason);
+  send(500, error_body(message), message);
 }
-
-// ---------------------------------------------------------------- routes and the program
 
 http::Handler user_route(std::function<void(Answer answer, int64_t user_id)> handle) {
   return [handle = std::move(handle)](const http::Request& req, http::Response res) {

@@ -62,17 +62,15 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
 }  // namespace
 
 BrokerOptions BrokerOptions::from(const StageOptions& stage) {
-  BrokerOptions options;
-  options.workers = stage.workers;
-  options.latency_ms = stage.latency_ms;
-  options.block = stage.block;
-  options.worker_command = split_command(stage.worker_command);
-  options.data_file = stage.data_file;
-  options.queue_limit = stage.queue_limit;
-  options.query_timeout_ms =
-      stage.query_timeout_ms != 0 ? stage.query_timeout_ms : stage.latency_ms * 5 + 5000;
-  options.fork_per_query = stage.fork_per_query;
-  return options;
+  return {.workers = stage.workers,
+          .latency_ms = stage.latency_ms,
+          .block = stage.block,
+          .worker_command = split_command(stage.worker_command),
+          .data_file = stage.data_file,
+          .queue_limit = stage.queue_limit,
+          .query_timeout_ms =
+              stage.query_timeout_ms != 0 ? stage.query_timeout_ms : stage.latency_ms * 5 + 5000,
+          .fork_per_query = stage.fork_per_query};
 }
 
 int http_status_for(const Error& error) {
@@ -210,15 +208,15 @@ void Broker::ensure_pool() {
     Error failure = spawn_failure(rc);
     std::cerr << "broker: " << failure.message << "\n";
     if (active_workers() == 0) fail_all_queued(failure);
-    ++quick_deaths_;
-    schedule_respawn();
-    return;
+    return schedule_respawn();
   }
 }
 
+// One more quick death: the pool is topped up after a backoff that doubles with each.
 void Broker::schedule_respawn() {
+  ++quick_deaths_;
   if (uv_is_active(respawn_timer_.handle())) return;
-  unsigned shift = std::min(quick_deaths_ == 0 ? 0U : quick_deaths_ - 1, 6U);
+  unsigned shift = std::min(quick_deaths_ - 1, 6U);
   uint64_t delay = std::min(kFirstBackoffMs << shift, kMaxBackoffMs);
   check(uv_timer_start(respawn_timer_.get(), on_timer<&Broker::worker_retiring>, delay, 0),
         "uv_timer_start");
@@ -245,26 +243,17 @@ void Broker::worker_retiring() {
 void Broker::worker_finished(WorkerProcess& worker) {
   if (!worker.expected_end() && !closing_)
     std::cerr << "broker: " << worker.describe_end() << "; starting another\n";
-  bool young = worker.died_young();
-  free_later(worker);
-  if (closing_) return finish_close_when_done();
-  if (young) {
-    ++quick_deaths_;
-    schedule_respawn();
-  } else {
-    ensure_pool();
-  }
-  pump();
-}
-
-// Called from inside the worker's own callbacks: it is freed on a later turn.
-void Broker::free_later(WorkerProcess& worker) {
+  const bool young = worker.died_young();
+  // Called from inside the worker's own callbacks: it is freed on a later turn.
   auto owned = std::find_if(workers_.begin(), workers_.end(),
                             [&](const auto& w) { return w.get() == &worker; });
-  if (owned == workers_.end()) return;
   std::shared_ptr<WorkerProcess> finished(std::move(*owned));
   workers_.erase(owned);
   set_immediate(loop_, [finished = std::move(finished)]() mutable { finished.reset(); });
+  if (closing_) return finish_close_when_done();
+  if (!young) return worker_retiring();  // replaced at once
+  schedule_respawn();
+  pump();
 }
 
 void Broker::fail_all_queued(const Error& error) {
@@ -298,8 +287,7 @@ void Broker::expire_queued() {
 
 void Broker::close(std::function<void()> done) {
   if (done) close_callbacks_.push_back(std::move(done));
-  if (closed_) return call_close_callbacks();  // already closed: still answer asynchronously
-  if (closing_) return;
+  if (closing_) return finish_close_when_done();  // done waits for the close under way, if any
   closing_ = true;
   queue_timer_.close();
   respawn_timer_.close();
@@ -314,16 +302,11 @@ void Broker::close(std::function<void()> done) {
   finish_close_when_done();
 }
 
-// The close is done once the last worker is finished.
+// The close is done once the last worker is finished. The callbacks run on a later turn, after
+// the finished workers have been freed; they need nothing of the broker, so one may destroy it.
 void Broker::finish_close_when_done() {
-  if (closed_ || !workers_.empty()) return;
+  if (!workers_.empty()) return;
   closed_ = true;
-  call_close_callbacks();
-}
-
-// On a later turn, after the finished workers have been freed; they need nothing of the broker,
-// so a callback may destroy it.
-void Broker::call_close_callbacks() {
   set_immediate(loop_, [callbacks = std::exchange(close_callbacks_, {})] {
     for (const auto& callback : callbacks) callback();
   });

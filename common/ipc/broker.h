@@ -1,20 +1,12 @@
 // ipc/broker.h: the tutorial's "service broker" — a pool of worker processes answering slow
-// queries.
-//
-// Node's tutorial forks db.js and talks to it with child.send / child.on('message'). Here the
-// parent spawns N workers with uv_spawn, each with a Node-compatible IPC channel on fd 3
-// (NODE_CHANNEL_FD=3, JSON lines), and hands every query to an idle worker, one query per
-// worker at a time:
+// queries, each spawned with a Node-compatible IPC channel on fd 3 (docs/ipc.md §1 and §6):
 //
 //   query() ──> FIFO queue (bounded) ──> idle worker ──> reply ──> done(error, result, timing)
 //
-// Any program that speaks the contract can be the worker (our broker-worker, or
-// `node tests/node/db.js`). Every query completes exactly once and always asynchronously —
-// never inside query() — with a result or with an Error whose code says what happened
-// (docs/ipc.md §6); http_status_for() maps it to the status a server answers.
-//
-// A write to a worker that just died must fail with EPIPE instead of killing the parent: a
-// program using the broker ignores SIGPIPE (the HTTP server does it for the stages).
+// Every query completes exactly once and never inside query(), with a result or an Error whose
+// code says what happened; http_status_for() maps it to a status. A program using the broker
+// ignores SIGPIPE (the HTTP server does it for the stages): a write to a worker that just died
+// must fail with EPIPE instead of killing the parent.
 //
 // Lifetime: call close(done) before the loop ends; done runs once every child is reaped and
 // every handle of the broker is closing. Do not destroy the Broker inside one of its callbacks.
@@ -83,9 +75,8 @@ class Broker : private WorkerProcess::Owner {
   void query(std::string_view bucket, const rapidjson::Value& query, Callback done);
   void query(std::string_view bucket, const rapidjson::Value& query, TimedCallback done);
 
-  // Fails what is queued or in flight with ECLOSED, closes the channels (idle workers exit on
-  // EOF), SIGTERMs busy workers, SIGKILLs what is left after the grace period, reaps every
-  // child, closes the broker's handles, then calls done (asynchronously).
+  // docs/ipc.md §6 "Closing": ECLOSED for every query, SIGTERM, SIGKILL after the grace period,
+  // every child reaped; then done, asynchronously (also when the broker is closed already).
   void close(std::function<void()> done);
 
   // Introspection, for tests and logs.
@@ -107,12 +98,10 @@ class Broker : private WorkerProcess::Owner {
   [[nodiscard]] Error spawn_failure(int rc) const;
   void ensure_pool();
   void schedule_respawn();
-  void free_later(WorkerProcess& worker);
   void fail_all_queued(const Error& error);
   void arm_queue_timer();
   void expire_queued();
   void finish_close_when_done();
-  void call_close_callbacks();
   [[nodiscard]] size_t active_workers() const noexcept;
 
   uv_loop_t& loop_;

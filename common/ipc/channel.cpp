@@ -8,8 +8,6 @@
 namespace common {
 namespace {
 
-constexpr size_t kReadBufferSize = size_t{64} * 1024;
-
 void report_invalid_line(std::string_view line, const std::string& why) {
   constexpr size_t kShown = 80;
   std::cerr << "ipc: ignoring a line that is not JSON (" << why << "): " << line.substr(0, kShown)
@@ -53,7 +51,7 @@ struct IpcChannel::WriteRequest {
 IpcChannel::IpcChannel(uv_loop_t& loop, size_t max_line)
     : pipe_(loop, uv_pipe_init, 0),  // ipc=0: plain bytes, we never pass handles
       framer_(max_line),
-      read_buffer_(kReadBufferSize) {
+      read_buffer_(size_t{64} * 1024) {
   pipe_->data = this;
 }
 
@@ -134,16 +132,6 @@ void IpcChannel::end(std::optional<Error> error) {
   EndHandler on_end = std::move(on_end_);
   close();
   if (on_end) on_end(std::move(error));
-}
-
-// The handlers are kept: close() may run inside one of them, which must not be destroyed while
-// it runs. With the pipe closed they are never called again.
-void IpcChannel::close() noexcept {
-  pipe_.close();  // clears pipe->data, so late callbacks find no owner
-}
-
-size_t IpcChannel::pending_bytes() const noexcept {
-  return pipe_.is_open() ? pipe_->write_queue_size : 0;
 }
 
 }  // namespace common

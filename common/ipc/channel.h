@@ -1,12 +1,8 @@
-// ipc/channel.h: one end of a Node-compatible IPC channel (newline-delimited JSON on a pipe),
-// and the LineFramer that cuts its byte stream into lines.
-//
-// Both sides use it: the broker on the pipe uv_spawn created for a worker, the worker on the fd
-// named by NODE_CHANNEL_FD. Each complete line is parsed as one JSON message; Node-internal
-// messages (a string `cmd` longer than 5 characters starting with "NODE_") are skipped, exactly
-// as Node does, and blank lines are tolerated. Outgoing messages are compact JSON plus '\n',
-// one uv_write each: libuv writes at once when nothing is queued before it, and otherwise keeps
-// the messages in order behind the earlier ones.
+// ipc/channel.h: one end of a Node-compatible IPC channel (JSON lines on a pipe, docs/ipc.md §2
+// and §3: blank lines and Node's internal messages are skipped), and the LineFramer that cuts
+// its byte stream into lines. The broker uses it on the pipe uv_spawn created for a worker, the
+// worker on the fd named by NODE_CHANNEL_FD. Each message sent is one uv_write: libuv writes at
+// once when nothing is queued, and otherwise keeps the messages in order.
 #pragma once
 
 #include <uv.h>
@@ -24,12 +20,9 @@
 
 namespace common {
 
-// A stream read hands us chunks, not messages: one read may hold half a message, or several.
-// LineFramer keeps the unterminated rest between reads and calls back once per complete line.
-// Lines that lie wholly inside one chunk are passed as views into that chunk (no copy); only a
-// line split across reads is assembled in the framer's own buffer. A trailing '\r' is removed,
-// so "\r\n" works too. A line longer than the limit ends the stream with an overflow: a peer
-// that never sends '\n' must not make us buffer without bound.
+// Calls back once per complete line of a byte stream, without its '\n' or "\r\n". A line inside
+// one chunk is passed as a view into it (no copy); only a line split across reads is assembled
+// in the framer's buffer. A line over the limit is an overflow (docs/ipc.md §2).
 class LineFramer {
  public:
   static constexpr size_t kDefaultMaxLine = size_t{16} << 20;  // 16 MiB
@@ -87,11 +80,14 @@ class IpcChannel {
   void send(std::string json_line);
 
   // Stops reading and closes the pipe (the destructor does too); idempotent. Unsent messages are
-  // dropped; no handler is called afterwards.
-  void close() noexcept;
+  // dropped; no handler is called afterwards. The handlers are kept, as close() may run inside
+  // one: with the pipe closed (and pipe->data cleared) they are never called again.
+  void close() noexcept { pipe_.close(); }
   [[nodiscard]] bool is_open() const noexcept { return pipe_.is_open(); }
   // Bytes libuv still holds in its write queue: what the peer has not taken yet.
-  [[nodiscard]] size_t pending_bytes() const noexcept;
+  [[nodiscard]] size_t pending_bytes() const noexcept {
+    return is_open() ? pipe_->write_queue_size : 0;
+  }
 
  private:
   struct WriteRequest;

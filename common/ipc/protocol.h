@@ -44,11 +44,9 @@ struct Reply {
   uint64_t id = 0;
   std::optional<Error> error;  // set for an error reply; then the result is null
 };
-// Decodes a reply in place: on success `message` itself becomes the result value (no copy; its
-// allocator already holds the result), so the caller can hand the document on. A reply with our
-// id but neither a result nor an error (what a Node worker sends for `result: undefined`) is an
-// EWORKER error reply. Returns nullopt (and `why`) for anything that is not a reply to one of
-// our numeric ids.
+// Decodes a reply in place: on success `message` itself becomes the result value (no copy), so
+// the caller can hand the document on. Neither a result nor an error is an EWORKER error reply
+// (docs/ipc.md §4); anything but a reply to a numeric id is nullopt (and `why`).
 std::optional<Reply> decode_reply(Json& message, std::string* why = nullptr);
 
 }  // namespace common

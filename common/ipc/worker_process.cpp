@@ -103,10 +103,6 @@ void WorkerProcess::send(PendingQuery query) {
   start_timer(limits_.query_timeout_ms);
 }
 
-std::optional<PendingQuery> WorkerProcess::take_query() {
-  return std::exchange(query_, std::nullopt);
-}
-
 void WorkerProcess::retire(int signal) {
   expected_end_ = true;
   channel_.close();

@@ -15,6 +15,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "common/ipc/channel.h"
 #include "common/json.h"
@@ -90,7 +91,7 @@ class WorkerProcess {
 
   // Writes the query to the worker and starts its deadline. Only when accepts_queries().
   void send(PendingQuery query);
-  std::optional<PendingQuery> take_query();
+  std::optional<PendingQuery> take_query() { return std::exchange(query_, std::nullopt); }
   // Stops giving this worker queries and lets it go: closing our end of the channel makes a
   // well-behaved worker exit; `signal` (if any) hurries it. SIGKILL after the grace period.
   void retire(int signal);

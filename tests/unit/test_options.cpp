@@ -21,7 +21,7 @@ TEST_CASE("stage options have the documented defaults", "[options]") {
   CHECK(options.workers >= 1);
   CHECK(options.latency_ms == 1000);
   CHECK(options.block == "spin");
-  CHECK(options.query_timeout_ms == 10000);
+  CHECK(options.query_timeout_ms == 0);  // BrokerOptions::from makes it latency × 5 + 5000
 }
 
 TEST_CASE("stage options read every flag", "[options]") {
