@@ -88,7 +88,7 @@ void add_routes(common::http::Server& server, Broker& broker, const common::Stag
 
 // ANCHOR: main
 int main(int argc, char** argv) try {
-  auto parsed = common::parse_stage_options(argc, argv, kSummary);
+  auto parsed = common::parse_stage_options(argc, argv, kSummary, common::Files::served);
   if (const int* exit_code = std::get_if<int>(&parsed)) return *exit_code;
   const auto& options = std::get<common::StageOptions>(parsed);
   common::Loop loop;

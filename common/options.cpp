@@ -23,9 +23,12 @@ constexpr std::string_view kStageUsage = R"( [PORT] [options]
   --queue N            queries that may wait for a free worker before 503 (default 1024)
   --timeout MS         per-query timeout before 504 (default latency*5+5000)
   --fork-per-query     start one worker per query, like the tutorial's toy broker
-  --files DIR          directory served by /file/:name (stage 05; default .)
   --quiet              no access log on stderr
   --help, --version
+)";
+// The same for a stage that also serves files (Files::served).
+constexpr std::string_view kFilesUsage =
+    R"(  --files DIR          directory served by /file/:name (default .)
 )";
 
 constexpr std::string_view kFileServerUsage = R"( [PORT] [ROOT] [options]
@@ -107,8 +110,8 @@ std::variant<Options, int> parse_command_line(int argc, const char* const* argv,
 }  // namespace
 
 std::variant<StageOptions, int> parse_stage_options(int argc, const char* const* argv,
-                                                    std::string_view summary) {
-  auto read_arg = [](Args& args, std::string_view arg, StageOptions& options) {
+                                                    std::string_view summary, Files files) {
+  auto read_arg = [files](Args& args, std::string_view arg, StageOptions& options) {
     if (arg == "--workers") {
       options.workers = parse_number(arg, args.value_of(arg), 256);
       if (options.workers == 0) throw std::invalid_argument("--workers must be at least 1");
@@ -126,7 +129,7 @@ std::variant<StageOptions, int> parse_stage_options(int argc, const char* const*
       options.queue_limit = parse_number(arg, args.value_of(arg), 1000000);
     } else if (arg == "--timeout") {
       options.query_timeout_ms = parse_number(arg, args.value_of(arg), 3600000);
-    } else if (arg == "--files") {
+    } else if (arg == "--files" && files == Files::served) {
       options.files_dir = args.value_of(arg);
     } else if (arg == "--fork-per-query") {
       options.fork_per_query = true;
@@ -135,7 +138,9 @@ std::variant<StageOptions, int> parse_stage_options(int argc, const char* const*
     }
     return true;
   };
-  auto parsed = parse_command_line<StageOptions>(argc, argv, kStageUsage, summary, read_arg);
+  std::string usage(kStageUsage);
+  if (files == Files::served) usage += kFilesUsage;
+  auto parsed = parse_command_line<StageOptions>(argc, argv, usage, summary, read_arg);
   if (auto* options = std::get_if<StageOptions>(&parsed); options && options->workers == 0)
     options->workers = std::max(1U, uv_available_parallelism());
   return parsed;

@@ -20,7 +20,7 @@ struct StageOptions {
   unsigned queue_limit = 1024;    // queries waiting for a free worker before 503
   unsigned query_timeout_ms = 0;  // 0 = latency × 5 + 5000 ms (BrokerOptions::from)
   bool fork_per_query = false;    // the tutorial's toy broker: one child per query
-  std::string files_dir = ".";    // stage 05's /file/:name directory
+  std::string files_dir = ".";    // with Files::served: the /file/:name directory
   bool quiet = false;             // no access log
 };
 
@@ -31,9 +31,13 @@ struct FileServerOptions {
   bool quiet = false;
 };
 
+// Whether a stage also serves files (05's /file/:name): only then is --files an option.
+enum class Files { none, served };
+
 // The usage text is built from `program` and `summary` (one line on what the stage shows).
 std::variant<StageOptions, int> parse_stage_options(int argc, const char* const* argv,
-                                                    std::string_view summary);
+                                                    std::string_view summary,
+                                                    Files files = Files::none);
 std::variant<FileServerOptions, int> parse_file_server_options(int argc, const char* const* argv,
                                                                std::string_view summary);
 

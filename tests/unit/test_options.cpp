@@ -1,4 +1,8 @@
 // Tests for common/options: defaults, every flag, and usage errors that name the mistake.
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -11,10 +15,18 @@ auto parse(Parse parser, std::vector<const char*> args) {
   args.insert(args.begin(), "stage");
   return parser(static_cast<int>(args.size()), args.data(), "test");
 }
+
+// A stage without files (02–04, 06) and one that serves them (05).
+auto stage(int argc, const char* const* argv, std::string_view summary) {
+  return common::parse_stage_options(argc, argv, summary);
+}
+auto file_stage(int argc, const char* const* argv, std::string_view summary) {
+  return common::parse_stage_options(argc, argv, summary, common::Files::served);
+}
 }  // namespace
 
 TEST_CASE("stage options have the documented defaults", "[options]") {
-  auto parsed = parse(common::parse_stage_options, {});
+  auto parsed = parse(stage, {});
   auto& options = std::get<common::StageOptions>(parsed);
   CHECK(options.port == 8000);
   CHECK(options.host == "127.0.0.1");
@@ -26,7 +38,7 @@ TEST_CASE("stage options have the documented defaults", "[options]") {
 
 TEST_CASE("stage options read every flag", "[options]") {
   auto parsed = parse(
-      common::parse_stage_options,
+      file_stage,
       {"0",        "--workers",        "3",       "--latency", "200",     "--block", "sleep",
        "--worker", "node db.js",       "--data",  "d.json",    "--queue", "7",       "--timeout",
        "900",      "--fork-per-query", "--files", "www",       "--quiet", "--host",  "::1"});
@@ -46,13 +58,27 @@ TEST_CASE("stage options read every flag", "[options]") {
 }
 
 TEST_CASE("bad stage options give exit code 2", "[options]") {
-  CHECK(std::get<int>(parse(common::parse_stage_options, {"70000"})) == 2);
-  CHECK(std::get<int>(parse(common::parse_stage_options, {"--workers", "0"})) == 2);
-  CHECK(std::get<int>(parse(common::parse_stage_options, {"--latency", "abc"})) == 2);
-  CHECK(std::get<int>(parse(common::parse_stage_options, {"--block", "nap"})) == 2);
-  CHECK(std::get<int>(parse(common::parse_stage_options, {"--latency"})) == 2);
-  CHECK(std::get<int>(parse(common::parse_stage_options, {"1", "2"})) == 2);
-  CHECK(std::get<int>(parse(common::parse_stage_options, {"--help"})) == 0);
+  CHECK(std::get<int>(parse(stage, {"70000"})) == 2);
+  CHECK(std::get<int>(parse(stage, {"--workers", "0"})) == 2);
+  CHECK(std::get<int>(parse(stage, {"--latency", "abc"})) == 2);
+  CHECK(std::get<int>(parse(stage, {"--block", "nap"})) == 2);
+  CHECK(std::get<int>(parse(stage, {"--latency"})) == 2);
+  CHECK(std::get<int>(parse(stage, {"1", "2"})) == 2);
+  CHECK(std::get<int>(parse(stage, {"--help"})) == 0);
+}
+
+TEST_CASE("--files is an option only of a stage that serves files", "[options]") {
+  CHECK(std::get<int>(parse(stage, {"--files", "www"})) == 2);
+  CHECK(std::get<common::StageOptions>(parse(file_stage, {"--files", "www"})).files_dir == "www");
+  std::ostringstream help;
+  auto* saved = std::cout.rdbuf(help.rdbuf());
+  parse(stage, {"--help"});
+  std::string without = help.str();
+  help.str("");
+  parse(file_stage, {"--help"});
+  std::cout.rdbuf(saved);
+  CHECK(without.find("--files") == std::string::npos);
+  CHECK(help.str().find("--files DIR") != std::string::npos);
 }
 
 TEST_CASE("file server options: PORT then ROOT", "[options]") {
