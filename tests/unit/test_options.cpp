@@ -67,7 +67,7 @@ TEST_CASE("bad stage options give exit code 2", "[options]") {
   CHECK(std::get<int>(parse(stage, {"--help"})) == 0);
 }
 
-TEST_CASE("--files is an option only of a stage that serves files", "[options]") {
+TEST_CASE("only a stage that serves files takes --files", "[options]") {
   CHECK(std::get<int>(parse(stage, {"--files", "www"})) == 2);
   CHECK(std::get<common::StageOptions>(parse(file_stage, {"--files", "www"})).files_dir == "www");
   std::ostringstream help;
