@@ -32,9 +32,9 @@ TEST_CASE("02-concurrent: posts and comments run at the same time", "[ex:02-conc
     const std::string faster = slower == "posts" ? "comments" : "posts";
     run_check([&] {
       const int extra_ms = 2 * kLatencyMs;
-      auto server = start_stage("02-sync-callbacks",
-                                {"--worker", worker_with("--slow " + slower + ":" +
-                                                         std::to_string(extra_ms))});
+      auto server = start_stage(
+          "02-sync-callbacks",
+          {"--worker", worker_with("--slow " + slower + ":" + std::to_string(extra_ms))});
       Answer answer = get(server.port(), "/sync/1?trace=1");
       need(user_one_answered(answer),
            "when " + faster + " are back before " + slower + ", the answer waits for " + slower +

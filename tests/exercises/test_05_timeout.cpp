@@ -32,15 +32,15 @@ TEST_CASE("05-timeout: the answer races a timer", "[ex:05-timeout]") {
     const auto grace = std::chrono::milliseconds(3000);
     auto server = start_stage("05-promises");
     for (int user : {1, 3})
-      need(get(server.port(), "/promise/" + std::to_string(user) +
-                                  "?timeout=" + std::to_string(timeout_ms))
+      need(get(server.port(),
+               "/promise/" + std::to_string(user) + "?timeout=" + std::to_string(timeout_ms))
                    .status() == 200,
            "?timeout=" + std::to_string(timeout_ms) + " gives the usual answer");
     auto stopping = std::chrono::steady_clock::now();
     int code = server.stop(SIGTERM, grace);
-    double took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                            stopping)
-                      .count();
+    double took =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - stopping)
+            .count();
     need(code == 0 && took < 2000,
          "a request that has been answered keeps no timer running: after two quick answers with "
          "?timeout=" +

@@ -1,4 +1,5 @@
-// Tests for the Range part of common/files/response: the single-range forms, trimming, 416 and ignored headers.
+// Tests for the Range part of common/files/response: the single-range forms, trimming, 416 and
+// ignored headers.
 #include "common/files/response.h"
 #include "tests/support/catch.h"
 
