@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "child-processes/child.h"
 #include "common/ipc/broker.h"
 #include "common/ipc/channel.h"
 #include "common/uv/handle.h"
@@ -41,24 +42,28 @@ struct Settings {
   std::string worker;
 };
 
-// Keeps `window` queries outstanding until the time is up, then closes the broker. A timer says
-// when the time is up, so the loop measured reads no clock per answer.
-class Driver {
+// Keeps `window` round trips outstanding until the time is up, then stops. A timer says when
+// the time is up, so the loop measured reads no clock per answer. A driver supplies ask() (start
+// one round trip, whose answer calls answered()) and stop() (close what it opened).
+class Window {
  public:
-  Driver(uv_loop_t& loop, common::Broker& broker, unsigned window, Clock::duration run_for)
-      : broker_(broker), window_(window), run_for_(run_for), timer_(loop, uv_timer_init) {
+  Window(uv_loop_t& loop, unsigned window, Clock::duration run_for)
+      : window_(window), run_for_(run_for), timer_(loop, uv_timer_init) {
     timer_->data = this;
   }
+  virtual ~Window() = default;
+  Window(const Window&) = delete;
+  Window& operator=(const Window&) = delete;
 
   void start() {
     started_ = Clock::now();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(run_for_).count();
     common::check(uv_timer_start(
                       timer_.get(),
-                      [](uv_timer_t* timer) { static_cast<Driver*>(timer->data)->time_up_ = true; },
+                      [](uv_timer_t* timer) { static_cast<Window*>(timer->data)->time_up_ = true; },
                       static_cast<uint64_t>(ms), 0),
                   "uv_timer_start");
-    for (unsigned i = 0; i < window_; ++i) ask();
+    for (unsigned i = 0; i < window_; ++i) ask_next();
   }
   [[nodiscard]] uint64_t completed() const { return completed_; }
   [[nodiscard]] uint64_t failed() const { return failed_; }
@@ -66,39 +71,35 @@ class Driver {
     return std::chrono::duration<double>(finished_ - started_).count();
   }
 
- private:
-  void ask() {
-    ++outstanding_;
-    query_.SetInt(static_cast<int>(next_user_++ % 100 + 1));
-    broker_.query("users", query_,
-                  [this](const std::optional<common::Error>& error, const common::Json&,
-                         common::QueryTiming) { on_answer(error.has_value()); });
-  }
+ protected:
+  virtual void ask(uint64_t n) = 0;  // the n-th round trip, counted from 1
+  virtual void stop() = 0;
 
-  void on_answer(bool failed) {
+  void answered(bool failed) {
     --outstanding_;
     ++completed_;
     if (failed) ++failed_;
-    if (!time_up_) {
-      ask();
-      return;
-    }
+    if (!time_up_) return ask_next();
     if (outstanding_ == 0 && !closing_) {
       closing_ = true;
       finished_ = Clock::now();
       timer_.close();
-      broker_.close([] {});
+      stop();
     }
   }
 
-  common::Broker& broker_;
+ private:
+  void ask_next() {
+    ++outstanding_;
+    ask(++asked_);
+  }
+
   unsigned window_;
   Clock::duration run_for_;
   common::Handle<uv_timer_t> timer_;
   Clock::time_point started_;
   Clock::time_point finished_;
-  rapidjson::Document query_;
-  uint64_t next_user_ = 0;
+  uint64_t asked_ = 0;
   uint64_t completed_ = 0;
   uint64_t failed_ = 0;
   unsigned outstanding_ = 0;
@@ -106,111 +107,57 @@ class Driver {
   bool closing_ = false;
 };
 
-// Keeps `window` messages outstanding over the channels of `workers` broker-worker processes
-// spawned here, round-robin, until the time is up; then closes the channels (the workers exit).
-class ChannelDriver {
+// Round trips through common::Broker.
+class BrokerDriver : public Window {
+ public:
+  BrokerDriver(uv_loop_t& loop, common::Broker& broker, unsigned window, Clock::duration run_for)
+      : Window(loop, window, run_for), broker_(broker) {}
+
+ private:
+  void ask(uint64_t n) override {
+    query_.SetInt(static_cast<int>(n % 100 + 1));
+    broker_.query("users", query_,
+                  [this](const std::optional<common::Error>& error, const common::Json&,
+                         common::QueryTiming) { answered(error.has_value()); });
+  }
+  void stop() override {
+    broker_.close([] {});
+  }
+
+  common::Broker& broker_;
+  rapidjson::Document query_;
+};
+
+// Round trips written straight into the channels of `workers` worker processes started here
+// (round-robin, no broker, no queue); stop() closes the channels, and the workers exit on EOF.
+class ChannelDriver : public Window {
  public:
   ChannelDriver(uv_loop_t& loop, const std::vector<std::string>& command, unsigned workers,
                 unsigned window, Clock::duration run_for)
-      : loop_(loop), window_(window), run_for_(run_for), timer_(loop, uv_timer_init) {
-    timer_->data = this;
-    for (unsigned i = 0; i < workers; ++i) spawn(command);
-  }
-
-  void start() {
-    started_ = Clock::now();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(run_for_).count();
-    common::check(
-        uv_timer_start(
-            timer_.get(),
-            [](uv_timer_t* timer) { static_cast<ChannelDriver*>(timer->data)->time_up_ = true; },
-            static_cast<uint64_t>(ms), 0),
-        "uv_timer_start");
-    for (unsigned i = 0; i < window_; ++i) ask();
-  }
-  [[nodiscard]] uint64_t completed() const { return completed_; }
-  [[nodiscard]] uint64_t failed() const { return failed_; }
-  [[nodiscard]] double elapsed() const {
-    return std::chrono::duration<double>(finished_ - started_).count();
+      : Window(loop, window, run_for) {
+    for (unsigned i = 0; i < workers; ++i) {
+      auto& channel = *channels_.emplace_back(std::make_unique<common::IpcChannel>(loop));
+      child::start(loop, command,
+                   {child::inherit(0), child::inherit(1), child::inherit(2),
+                    child::pipe_to(channel.stream(), UV_READABLE_PIPE | UV_WRITABLE_PIPE)},
+                   {"NODE_CHANNEL_FD=3"}, [](child::Ended) {});
+      channel.start(
+          [this](common::Json& reply) { answered(!reply.IsObject() || reply.HasMember("error")); },
+          [](const std::optional<common::Error>&) {});
+    }
   }
 
  private:
-  struct Worker {
-    explicit Worker(uv_loop_t& loop) : channel(loop) {}
-    common::IpcChannel channel;
-    uv_process_t process{};
-  };
-
-  void spawn(std::vector<std::string> command) {
-    auto worker = std::make_unique<Worker>(loop_);
-    std::vector<std::string> env = {"NODE_CHANNEL_FD=3", "PATH=/usr/bin:/bin"};
-    auto argv = c_strings(command);
-    auto envp = c_strings(env);
-    uv_stdio_container_t stdio[4] = {};
-    for (int fd = 0; fd < 3; ++fd) {
-      stdio[fd].flags = UV_INHERIT_FD;
-      stdio[fd].data.fd = fd;
-    }
-    stdio[3].flags =
-        static_cast<uv_stdio_flags>(UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE);
-    stdio[3].data.stream = worker->channel.stream();
-    uv_process_options_t options{};
-    options.file = argv[0];
-    options.args = argv.data();
-    options.env = envp.data();
-    options.stdio = stdio;
-    options.stdio_count = 4;
-    options.exit_cb = [](uv_process_t* process, int64_t, int) {
-      uv_close(reinterpret_cast<uv_handle_t*>(process), nullptr);
-    };
-    common::check(uv_spawn(&loop_, &worker->process, &options), "uv_spawn");
-    worker->channel.start([this](common::Json& reply) { on_reply(reply); },
-                          [](const std::optional<common::Error>&) {});
-    workers_.push_back(std::move(worker));
+  void ask(uint64_t n) override {
+    channels_[n % channels_.size()]->send(R"({"id":)" + std::to_string(n) +
+                                          R"(,"bucket":"users","query":)" +
+                                          std::to_string(n % 100 + 1) + "}");
+  }
+  void stop() override {
+    for (auto& channel : channels_) channel->close();
   }
 
-  static std::vector<char*> c_strings(std::vector<std::string>& strings) {
-    std::vector<char*> pointers;
-    pointers.reserve(strings.size() + 1);
-    for (auto& text : strings) pointers.push_back(text.data());
-    pointers.push_back(nullptr);
-    return pointers;
-  }
-
-  void ask() {
-    ++outstanding_;
-    uint64_t id = ++next_id_;
-    workers_[id % workers_.size()]->channel.send(R"({"id":)" + std::to_string(id) +
-                                                 R"(,"bucket":"users","query":)" +
-                                                 std::to_string(id % 100 + 1) + "}");
-  }
-
-  void on_reply(const common::Json& reply) {
-    --outstanding_;
-    ++completed_;
-    if (!reply.IsObject() || reply.HasMember("error")) ++failed_;
-    if (!time_up_) return ask();
-    if (outstanding_ == 0 && !closing_) {
-      closing_ = true;
-      finished_ = Clock::now();
-      timer_.close();
-      for (auto& worker : workers_) worker->channel.close();  // EOF: the workers exit
-    }
-  }
-
-  uv_loop_t& loop_;
-  unsigned window_;
-  Clock::duration run_for_;
-  common::Handle<uv_timer_t> timer_;
-  std::vector<std::unique_ptr<Worker>> workers_;  // their process handles live until the loop ends
-  Clock::time_point started_;
-  Clock::time_point finished_;
-  uint64_t next_id_ = 0;
-  uint64_t completed_ = 0;
-  uint64_t failed_ = 0;
-  unsigned outstanding_ = 0;
-  bool time_up_ = false;
-  bool closing_ = false;
+  std::vector<std::unique_ptr<common::IpcChannel>> channels_;
 };
 
 int usage(std::string_view problem) {
@@ -275,7 +222,7 @@ int main(int argc, char* argv[]) {
     elapsed = driver.elapsed();
   } else {
     common::Broker broker(loop, options);
-    Driver driver(loop.get(), broker, window, run_for);
+    BrokerDriver driver(loop.get(), broker, window, run_for);
     driver.start();
     common::run_loop(loop);
     completed = driver.completed();
