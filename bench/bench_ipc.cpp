@@ -17,7 +17,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -209,8 +208,7 @@ int main(int argc, char* argv[]) {
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(settings.seconds));
   if (settings.mode == "channel") {
     std::vector<std::string> command = options.worker_command;
-    if (command.empty())
-      command.push_back((std::filesystem::path(argv[0]).parent_path() / "broker-worker").string());
+    if (command.empty()) command.push_back(common::default_worker_path());
     command.insert(command.end(), {"--latency", "0", "--quiet"});
     options.workers = settings.workers;
     window = settings.inflight;

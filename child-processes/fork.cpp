@@ -17,22 +17,10 @@
 #include <string>
 
 #include "child.h"
+#include "common/ipc/broker.h"
 #include "common/ipc/channel.h"
 #include "common/uv/error.h"
 #include "common/uv/loop.h"
-
-namespace {
-
-// broker-worker, from the directory this program was started from.
-std::string worker_path() {
-  char path[4096];
-  size_t size = sizeof path;
-  common::check(uv_exepath(path, &size), "uv_exepath");
-  std::string self(path, size);
-  return self.substr(0, self.rfind('/') + 1) + "broker-worker";
-}
-
-}  // namespace
 
 int main(int argc, char** argv) try {
   std::string user = argc > 1 ? argv[1] : "1";
@@ -43,7 +31,7 @@ int main(int argc, char** argv) try {
   }
   common::Loop loop;
   common::IpcChannel channel(loop);
-  child::start(loop, {worker_path(), "--latency", "0"},
+  child::start(loop, {common::default_worker_path(), "--latency", "0"},
                {child::inherit(0), child::inherit(1), child::inherit(2),
                 child::pipe_to(channel.stream(), UV_READABLE_PIPE | UV_WRITABLE_PIPE)},
                {"NODE_CHANNEL_FD=3"}, [](child::Ended ended) {

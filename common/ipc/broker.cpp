@@ -34,13 +34,6 @@ std::vector<std::string> worker_environment() {
   return env;
 }
 
-std::string default_worker_path() {
-  char path[4096];
-  size_t size = sizeof path;
-  check(uv_exepath(path, &size), "uv_exepath");
-  return std::filesystem::path(path, path + size).replace_filename("broker-worker");
-}
-
 std::vector<std::string> worker_arguments(const BrokerOptions& options) {
   std::vector<std::string> args = options.worker_command;
   if (args.empty()) args.push_back(default_worker_path());
@@ -60,6 +53,13 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
 }
 
 }  // namespace
+
+std::string default_worker_path() {
+  char path[4096];
+  size_t size = sizeof path;
+  check(uv_exepath(path, &size), "uv_exepath");
+  return std::filesystem::path(path, path + size).replace_filename("broker-worker");
+}
 
 BrokerOptions BrokerOptions::from(const StageOptions& stage) {
   return {.workers = stage.workers,

@@ -53,6 +53,8 @@ int http_status_for(const Error& error);
 
 // Splits a command line on spaces (no quoting, no shell), dropping empty words.
 std::vector<std::string> split_command(std::string_view command);
+// broker-worker in the directory of the running program: the worker when none is given.
+std::string default_worker_path();
 
 class Broker : private WorkerProcess::Owner {
  public:
