@@ -21,7 +21,7 @@ constexpr std::string_view kStageUsage = R"( [PORT] [options]
   --worker 'CMD ARGS'  run another worker program (split on spaces), e.g. 'node tests/node/db.js'
   --data FILE          data set for the worker (default: the built-in users 1-100)
   --queue N            queries that may wait for a free worker before 503 (default 1024)
-  --timeout MS         per-query timeout before 504 (default latency*5+5000)
+  --timeout MS         time a worker may take over a query before 504 (default latency*5+5000)
   --fork-per-query     start one worker per query, like the tutorial's toy broker
   --quiet              no access log on stderr
   --help, --version

@@ -101,6 +101,10 @@ const http::Request& Answer::request() const noexcept {
   return state_->res.request();
 }
 
+bool Answer::connected() const noexcept {
+  return state_->res.connected();
+}
+
 void Answer::note(std::string bucket, const QueryTiming& timing) const {
   std::vector<Span>& spans = state_->spans;
   auto later = std::find_if(spans.begin(), spans.end(),

@@ -70,6 +70,8 @@ class Answer {
 
   // The request being answered (its query string, its headers).
   [[nodiscard]] const http::Request& request() const noexcept;
+  // False once the client has gone (Response::connected()): nobody is left to answer.
+  [[nodiscard]] bool connected() const noexcept;
 
  private:
   struct State;
@@ -93,14 +95,16 @@ Broker::TimedCallback Answer::record(std::string bucket, Callback done) const {
 // The tutorial's db_query(bucket, query, callback), bound to one request: it asks the broker and
 // notes the query's timing in the request's Answer under the same bucket, so a stage names each
 // bucket once. A cheap handle (copies share the answer), meant to be captured by value.
-// `done(error, result)` may be move-only; it is always called, and never inside the call.
+// `done(error, result)` may be move-only; it is always called, and never inside the call. A query
+// still queued when the client goes never reaches a worker: done gets ECANCELED.
 class DbQuery {
  public:
   DbQuery(Broker& broker, Answer answer) : broker_(&broker), answer_(std::move(answer)) {}
 
   template <typename Callback>
   void operator()(const std::string& bucket, const Json& query, Callback done) const {
-    broker_->query(bucket, query, answer_.record(bucket, std::move(done)));
+    broker_->query(bucket, query, answer_.record(bucket, std::move(done)),
+                   [answer = answer_] { return answer.connected(); });
   }
 
  private:

@@ -20,6 +20,14 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kFirstBackoffMs = 100;
 constexpr uint64_t kMaxBackoffMs = 5000;
 
+bool still_wanted(const PendingQuery& pending) {
+  return !pending.wanted || pending.wanted();
+}
+
+Error cancelled() {
+  return Error{"ECANCELED", "nobody wanted the answer any more; no worker was asked"};
+}
+
 // The environment of a Node child with an IPC channel on fd 3 (docs/ipc.md §1).
 std::vector<std::string> worker_environment() {
   std::vector<std::string> env;
@@ -98,10 +106,8 @@ Broker::Broker(uv_loop_t& loop, BrokerOptions options)
       env_storage_(worker_environment()),
       argv_(pointers_to(argv_storage_)),
       env_(pointers_to(env_storage_)),
-      queue_timer_(loop, uv_timer_init),
       respawn_timer_(loop, uv_timer_init) {
   if (options_.workers == 0) options_.workers = 1;
-  queue_timer_->data = this;
   respawn_timer_->data = this;
   if (options_.fork_per_query) return;  // children are started per query
   for (unsigned i = 0; i < options_.workers; ++i) {
@@ -125,12 +131,14 @@ void Broker::query(std::string_view bucket, const rapidjson::Value& query, Callb
       }));
 }
 
-void Broker::query(std::string_view bucket, const rapidjson::Value& query, TimedCallback done) {
+void Broker::query(std::string_view bucket, const rapidjson::Value& query, TimedCallback done,
+                   Wanted wanted) {
   PendingQuery pending;
   pending.id = ++next_id_;
   pending.bucket = bucket;
   pending.done = std::move(done);
-  pending.queued_at = pending.started = Clock::now();
+  pending.wanted = std::move(wanted);
+  pending.started = Clock::now();
   if (closing_) {
     fail_later(loop_, std::move(pending), Error{"ECLOSED", "the broker is shutting down"});
     return;
@@ -138,6 +146,7 @@ void Broker::query(std::string_view bucket, const rapidjson::Value& query, Timed
   pending.request = request_line(pending.id, bucket, query);
   queue_.push_back(std::move(pending));
   pump();
+  if (queue_.size() > options_.queue_limit) drop_unwanted();  // room made by askers that left
   if (queue_.size() <= options_.queue_limit) return;
   PendingQuery refused = std::move(queue_.back());
   queue_.pop_back();
@@ -163,12 +172,15 @@ size_t Broker::active_workers() const noexcept {
                                            [](const auto& w) { return !w->retiring(); }));
 }
 
-// Hands queued queries to idle workers, oldest first (fork-per-query: to fresh ones).
+// Hands queued queries to idle workers, oldest first (fork-per-query: to fresh ones); one that
+// nobody wants any more is dropped on the way.
 void Broker::pump() {
   while (!queue_.empty() && !closing_) {
     auto idle = std::find_if(workers_.begin(), workers_.end(),
                              [](const auto& worker) { return worker->accepts_queries(); });
-    if (idle != workers_.end()) {
+    if (!still_wanted(queue_.front())) {
+      fail_later(loop_, std::move(queue_.front()), cancelled());
+    } else if (idle != workers_.end()) {
       (*idle)->send(std::move(queue_.front()));
     } else if (!options_.fork_per_query || active_workers() >= options_.workers) {
       break;
@@ -179,7 +191,6 @@ void Broker::pump() {
     }
     queue_.pop_front();
   }
-  arm_queue_timer();
 }
 
 int Broker::spawn_worker(bool single_use) {
@@ -261,35 +272,23 @@ void Broker::fail_all_queued(const Error& error) {
   queue_.clear();
 }
 
-// Armed lazily like a worker's deadline timer: when it fires, expire_queued() fails what is
-// overdue and re-arms for the new oldest query.
-void Broker::arm_queue_timer() {
-  if (!queue_timer_.is_open() || queue_.empty() || uv_is_active(queue_timer_.handle())) return;
-  auto deadline = queue_.front().queued_at + std::chrono::milliseconds(options_.query_timeout_ms);
-  auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  uv_update_time(&loop_);  // see WorkerProcess::start_timer
-  check(uv_timer_start(queue_timer_.get(), on_timer<&Broker::expire_queued>,
-                       std::max<int64_t>(left, 0), 0),
-        "uv_timer_start");
-}
-
-void Broker::expire_queued() {
-  auto now = Clock::now();
-  auto limit = std::chrono::milliseconds(options_.query_timeout_ms);
-  Error timeout{"ETIMEDOUT",
-                "no worker was free within " + std::to_string(options_.query_timeout_ms) + " ms"};
-  while (!queue_.empty() && queue_.front().queued_at + limit <= now) {
-    fail_later(loop_, std::move(queue_.front()), timeout);
-    queue_.pop_front();
+// A full queue first lets go of the queries whose askers have left.
+void Broker::drop_unwanted() {
+  std::deque<PendingQuery> kept;
+  for (auto& pending : queue_) {
+    if (still_wanted(pending)) {
+      kept.push_back(std::move(pending));
+    } else {
+      fail_later(loop_, std::move(pending), cancelled());
+    }
   }
-  arm_queue_timer();
+  queue_ = std::move(kept);
 }
 
 void Broker::close(std::function<void()> done) {
   if (done) close_callbacks_.push_back(std::move(done));
   if (closing_) return finish_close_when_done();  // done waits for the close under way, if any
   closing_ = true;
-  queue_timer_.close();
   respawn_timer_.close();
   Error closed{"ECLOSED", "the broker is shutting down"};
   fail_all_queued(closed);

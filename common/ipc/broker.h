@@ -4,9 +4,11 @@
 //   query() ──> FIFO queue (bounded) ──> idle worker ──> reply ──> done(error, result, timing)
 //
 // Every query completes exactly once and never inside query(), with a result or an Error whose
-// code says what happened; http_status_for() maps it to a status. A program using the broker
-// ignores SIGPIPE (the HTTP server does it for the stages): a write to a worker that just died
-// must fail with EPIPE instead of killing the parent.
+// code says what happened; http_status_for() maps it to a status. The timeout runs from when a
+// worker takes the query: waiting in the queue is bounded by the queue's size, and by the asker,
+// who may stop wanting the answer (then the query leaves the queue with ECANCELED). A program using
+// the broker ignores SIGPIPE (the HTTP server does it for the stages): a write to a worker that
+// just died must fail with EPIPE instead of killing the parent.
 //
 // Lifetime: call close(done) before the loop ends; done runs once every child is reaped and
 // every handle of the broker is closing. Do not destroy the Broker inside one of its callbacks.
@@ -39,7 +41,7 @@ struct BrokerOptions {
   std::string data_file;                    // passed as --data when not empty
   bool quiet_workers = false;               // passes --quiet (no per-query log lines)
   unsigned queue_limit = 1024;              // queries that may wait for a worker, then EQUEUEFULL
-  unsigned query_timeout_ms = 10000;        // max wait for a worker, and max time in one
+  unsigned query_timeout_ms = 10000;        // max time in a worker (waiting in the queue is not)
   bool fork_per_query = false;              // one fresh child per query (the tutorial's toy)
   unsigned shutdown_grace_ms = 2000;        // close(): SIGKILL whoever is still alive then
 
@@ -48,7 +50,8 @@ struct BrokerOptions {
   static BrokerOptions from(const StageOptions& stage);
 };
 
-// ENOTFOUND→404, EINVAL/EBADQUERY→400, EQUEUEFULL/ECLOSED→503, ETIMEDOUT→504, anything else→502.
+// ENOTFOUND→404, EINVAL/EBADQUERY→400, EQUEUEFULL/ECLOSED→503, ETIMEDOUT→504, anything else→502
+// (ECANCELED among them, which only an asker that has gone receives).
 int http_status_for(const Error& error);
 
 // Splits a command line on spaces (no quoting, no shell), dropping empty words.
@@ -62,6 +65,8 @@ class Broker : private WorkerProcess::Owner {
   using Callback = std::function<void(std::optional<Error> error, Json result)>;
   // The same, plus the query's measured timing (for Server-Timing and ?trace=1).
   using TimedCallback = QueryCallback;
+  // Asked before the query goes to a worker: false means nobody waits for the answer any more.
+  using Wanted = std::function<bool()>;
 
   // Spawns the pool (none in fork-per-query mode). Throws UvError if the worker cannot be
   // started at all (e.g. ENOENT for a missing program).
@@ -73,9 +78,11 @@ class Broker : private WorkerProcess::Owner {
   Broker& operator=(const Broker&) = delete;
 
   // bucket "users" with query 1, "posts" with {"poster":1}, "comments" with {"commenter":1}.
-  // The query is serialised before query() returns; it need not outlive the call.
+  // The query is serialised before query() returns; it need not outlive the call. A queued query
+  // whose `wanted` turns false never reaches a worker: done gets ECANCELED instead.
   void query(std::string_view bucket, const rapidjson::Value& query, Callback done);
-  void query(std::string_view bucket, const rapidjson::Value& query, TimedCallback done);
+  void query(std::string_view bucket, const rapidjson::Value& query, TimedCallback done,
+             Wanted wanted = {});
 
   // docs/ipc.md §6 "Closing": ECLOSED for every query, SIGTERM, SIGKILL after the grace period,
   // every child reaped; then done, asynchronously (also when the broker is closed already).
@@ -101,8 +108,7 @@ class Broker : private WorkerProcess::Owner {
   void ensure_pool();
   void schedule_respawn();
   void fail_all_queued(const Error& error);
-  void arm_queue_timer();
-  void expire_queued();
+  void drop_unwanted();
   void finish_close_when_done();
   [[nodiscard]] size_t active_workers() const noexcept;
 
@@ -114,7 +120,6 @@ class Broker : private WorkerProcess::Owner {
   std::vector<char*> env_;
   std::vector<std::unique_ptr<WorkerProcess>> workers_;  // live and retiring
   std::deque<PendingQuery> queue_;
-  Handle<uv_timer_t> queue_timer_;    // the oldest queued query's deadline
   Handle<uv_timer_t> respawn_timer_;  // backoff before replacing workers that keep dying
   uint64_t next_id_ = 0;
   uint64_t workers_started_ = 0;

@@ -44,8 +44,8 @@ struct PendingQuery {
   std::string bucket;
   std::string request;  // the request line, built when the query was asked
   QueryCallback done;
-  std::chrono::steady_clock::time_point queued_at;
-  std::chrono::steady_clock::time_point started;  // written to a worker (else = queued_at)
+  std::function<bool()> wanted;  // false once its asker has gone; empty: always wanted
+  std::chrono::steady_clock::time_point started;  // written to a worker (else: when asked)
 };
 
 // Calls query.done with `error` on a later loop turn: a query never fails inside the call that

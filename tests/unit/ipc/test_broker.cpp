@@ -70,19 +70,21 @@ struct Outcome {
 // Issues a query whose outcome lands in `outcomes` (a deque: references stay valid).
 // NOLINTBEGIN(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
 Outcome& ask(common::Broker& broker, std::deque<Outcome>& outcomes, std::string_view bucket,
-             std::string_view query_json) {
+             std::string_view query_json, common::Broker::Wanted wanted = {}) {
   Outcome& outcome = outcomes.emplace_back();
   auto query = common::parse_json(query_json);
   REQUIRE(query.has_value());
-  broker.query(bucket, *query,
-               [&outcome](std::optional<common::Error> error, const common::Json& result,
-                          common::QueryTiming timing) {
-                 CHECK_FALSE(outcome.done);  // exactly once
-                 outcome.done = true;
-                 outcome.error = std::move(error);
-                 outcome.result = common::to_json(result);
-                 outcome.timing = timing;
-               });
+  broker.query(
+      bucket, *query,
+      [&outcome](std::optional<common::Error> error, const common::Json& result,
+                 common::QueryTiming timing) {
+        CHECK_FALSE(outcome.done);  // exactly once
+        outcome.done = true;
+        outcome.error = std::move(error);
+        outcome.result = common::to_json(result);
+        outcome.timing = timing;
+      },
+      std::move(wanted));
   return outcome;
 }
 // NOLINTEND(clang-analyzer-cplusplus.NewDelete)
@@ -201,6 +203,67 @@ TEST_CASE("a full queue refuses with EQUEUEFULL (503), asynchronously", "[broker
   REQUIRE(loop.close() == 0);
 }
 
+TEST_CASE("the timeout counts from when a worker takes the query and not in the queue", "[broker]") {
+  common::Loop loop;
+  {
+    auto options = options_for(1, 100);
+    options.query_timeout_ms = 300;  // the fifth query waits 400 ms, then runs 100 ms
+    common::Broker broker(loop, options);
+    std::deque<Outcome> outcomes;
+    for (int id = 1; id <= 5; ++id) ask(broker, outcomes, "users", std::to_string(id));
+    REQUIRE(run_until(loop, [&] { return all_done(outcomes); }));
+    for (const auto& outcome : outcomes) CHECK_FALSE(outcome.error);
+    close_broker(loop, broker);
+  }
+  REQUIRE(loop.close() == 0);
+}
+
+TEST_CASE("a queued query nobody wants any more never reaches a worker: ECANCELED", "[broker]") {
+  common::Loop loop;
+  {
+    common::Broker broker(loop, options_for(1, 300));
+    std::deque<Outcome> outcomes;
+    bool wanted = true;
+    Outcome& first = ask(broker, outcomes, "users", "1");
+    Outcome& dropped = ask(broker, outcomes, "users", "2", [&wanted] { return wanted; });
+    Outcome& last = ask(broker, outcomes, "users", "3");
+    wanted = false;  // its asker has gone
+    REQUIRE(run_until(loop, [&] { return all_done(outcomes); }));
+    CHECK_FALSE(first.error);
+    REQUIRE(dropped.error);
+    CHECK(dropped.error->code == "ECANCELED");
+    CHECK(dropped.timing.finished - first.timing.finished < 100ms);  // when its turn came
+    REQUIRE_FALSE(last.error);
+    CHECK(last.timing.started - first.timing.finished < 100ms);  // no 300 ms spent on it
+    close_broker(loop, broker);
+  }
+  REQUIRE(loop.close() == 0);
+}
+
+TEST_CASE("a full queue makes room by dropping the queries nobody wants", "[broker]") {
+  common::Loop loop;
+  {
+    auto options = options_for(1, 50);
+    options.queue_limit = 2;
+    common::Broker broker(loop, options);
+    std::deque<Outcome> outcomes;
+    bool wanted = true;
+    auto asker = [&wanted] { return wanted; };
+    ask(broker, outcomes, "users", "1");  // taken by the worker
+    ask(broker, outcomes, "users", "2", asker);
+    ask(broker, outcomes, "users", "3", asker);
+    wanted = false;
+    Outcome& fourth = ask(broker, outcomes, "users", "4");
+    CHECK(broker.queued() == 1);
+    REQUIRE(run_until(loop, [&] { return all_done(outcomes); }));
+    CHECK(outcomes[1].error->code == "ECANCELED");
+    CHECK(outcomes[2].error->code == "ECANCELED");
+    CHECK_FALSE(fourth.error);
+    close_broker(loop, broker);
+  }
+  REQUIRE(loop.close() == 0);
+}
+
 TEST_CASE("a worker that reports a failure passes its code through", "[broker]") {
   common::Loop loop;
   {
@@ -281,11 +344,7 @@ TEST_CASE("a hung worker times out (504) and is replaced", "[broker]") {
     auto first_pid = broker.worker_pids().at(0);
     std::deque<Outcome> outcomes;
     Outcome& hung = ask(broker, outcomes, "users", "2");
-    // The next query queues 100 ms later: asked at once, its own 300 ms in the queue would end
-    // in the same millisecond as the hung one's, and which timer fired first was up to chance.
-    auto asked = Clock::now();
-    REQUIRE(run_until(loop, [&] { return Clock::now() - asked >= 100ms; }));
-    Outcome& next = ask(broker, outcomes, "users", "3");
+    Outcome& next = ask(broker, outcomes, "users", "3");  // its clock starts in the replacement
     REQUIRE(run_until(loop, [&] { return all_done(outcomes); }));
     REQUIRE(hung.error->code == "ETIMEDOUT");
     REQUIRE(common::http_status_for(*hung.error) == 504);
