@@ -54,7 +54,8 @@ int WorkerProcess::spawn(char** argv, char** env) {
   options.stdio = stdio;
   // A session of its own: Ctrl-C in a terminal signals the whole foreground process group,
   // and the workers must not die under the queries the server is still finishing. They stop
-  // when we close the channel (or when it breaks because we died).
+  // when we close the channel (or when it breaks because we died). The worker leads its own
+  // process group too, so kill() reaches whatever it started.
   options.flags = UV_PROCESS_DETACHED;
   spawned_at_ = Clock::now();
   process_ = Handle<uv_process_t>(new uv_process_t{});
@@ -114,7 +115,7 @@ void WorkerProcess::retire(int signal) {
 void WorkerProcess::abandon() noexcept {
   channel_.close();
   if (!process_.is_open() || exited_) return;
-  uv_process_kill(process_.get(), SIGKILL);
+  kill(SIGKILL);
   process_.close();  // libuv no longer reaps it, so we do
   while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
@@ -124,6 +125,7 @@ void WorkerProcess::on_exit(uv_process_t* process, int64_t exit_status, int term
   auto* self = static_cast<WorkerProcess*>(process->data);
   if (self == nullptr) return;
   guard(self->loop_, [&] {
+    self->kill(SIGKILL);  // what the worker started dies with it (it may hold the channel open)
     self->exited_ = true;
     self->exit_status_ = exit_status;
     self->term_signal_ = term_signal;
@@ -204,10 +206,13 @@ void WorkerProcess::finish() {
   owner_.worker_finished(*this);
 }
 
+// Signals the worker's process group, whose id is the worker's pid: ours while the worker or
+// any member lives, so only until its exit has been handled (on_exit calls this right after
+// libuv reaped it). A descendant that moved to a group of its own is out of reach.
 void WorkerProcess::kill(int signal) {
-  if (!process_.is_open() || exited_) return;
-  int rc = uv_process_kill(process_.get(), signal);
-  if (rc < 0 && rc != UV_ESRCH) std::cerr << describe_uv(rc, "broker: uv_process_kill") << "\n";
+  if (!process_.is_open() || exited_ || pid_ <= 0) return;  // -0 would be our own group
+  int rc = uv_kill(-pid_, signal);
+  if (rc < 0 && rc != UV_ESRCH) std::cerr << describe_uv(rc, "broker: uv_kill") << "\n";
 }
 
 void WorkerProcess::start_timer(uint64_t ms) {

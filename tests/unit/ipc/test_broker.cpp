@@ -7,6 +7,7 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <set>
 #include <stdexcept>
@@ -19,6 +20,7 @@
 #include "common/uv/handle.h"
 #include "common/uv/loop.h"
 #include "tests/support/catch.h"
+#include "tests/support/eventually.h"
 #include "tests/support/scratch.h"
 #include "tests/support/server_process.h"
 
@@ -465,6 +467,50 @@ TEST_CASE("an idle broker closes quickly and its workers exit on EOF", "[broker]
     close_broker(loop, broker);
     REQUIRE(test_support::child_pids(getpid()).empty());
   }
+  REQUIRE(loop.close() == 0);
+}
+
+namespace {
+
+// A worker that starts a child of its own: /bin/sh leaves `sleep` behind (its pid in a file),
+// then becomes broker-worker with exec.
+std::string worker_with_a_child(const test_support::ScratchDir& dir) {
+  std::filesystem::path script = dir.path() / "worker.sh";
+  std::ofstream(script) << "sleep 60 &\necho $! > '" << (dir.path() / "child").string()
+                        << "'\nexec \"$@\"\n";
+  return script.string();
+}
+
+pid_t child_of_worker(common::Loop& loop, const test_support::ScratchDir& dir) {
+  pid_t child = 0;
+  REQUIRE(run_until(
+      loop, [&] { return (std::ifstream(dir.path() / "child") >> child) && child > 0; }, 10s));
+  return child;
+}
+
+}  // namespace
+
+TEST_CASE("what a worker started does not outlive it", "[broker]") {
+  test_support::ScratchDir dir("broker-group");
+  auto options = options_for(1, 0);
+  options.worker_command = {"/bin/sh", worker_with_a_child(dir),
+                            test_support::bin_path("broker-worker")};
+  common::Loop loop;
+  pid_t child = 0;
+  SECTION("close()") {
+    common::Broker broker(loop, options);
+    child = child_of_worker(loop, dir);
+    REQUIRE(test_support::process_alive(child));
+    close_broker(loop, broker);
+  }
+  SECTION("destroyed without close()") {
+    common::Broker broker(loop, options);
+    child = child_of_worker(loop, dir);
+    REQUIRE(test_support::process_alive(child));
+  }
+  CHECK(test_support::eventually([&] { return !test_support::process_alive(child); }, 3s));
+  if (test_support::process_alive(child)) ::kill(child, SIGKILL);  // leave nothing behind
+  common::run_loop(loop);
   REQUIRE(loop.close() == 0);
 }
 
