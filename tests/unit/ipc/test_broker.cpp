@@ -205,7 +205,8 @@ TEST_CASE("a full queue refuses with EQUEUEFULL (503), asynchronously", "[broker
   REQUIRE(loop.close() == 0);
 }
 
-TEST_CASE("the timeout counts from when a worker takes the query and not in the queue", "[broker]") {
+TEST_CASE("the timeout counts from when a worker takes the query and not in the queue",
+          "[broker]") {
   common::Loop loop;
   {
     auto options = options_for(1, 100);
