@@ -148,11 +148,14 @@ bool QueryWorker::apply_hook(const common::QueryRequest& request, std::optional<
     case Hook::Action::hang:
       hanging_ = true;
       return true;
+    case Hook::Action::answer:
+      channel_.send(common::result_line(*request.id, hook->result));
+      break;
     case Hook::Action::fail:
+      channel_.send(common::error_line(
+          *request.id, Error{"EFAIL", "failing on purpose (--fail " + hook->bucket + ")"}));
       break;
   }
-  channel_.send(common::error_line(
-      *request.id, Error{"EFAIL", "failing on purpose (--fail " + hook->bucket + ")"}));
   log(" query finished", request.bucket, *request.query);
   return true;
 }

@@ -21,6 +21,7 @@ child_process.spawn(path, args, {stdio: ['inherit', 'inherit', 'inherit', 'ipc']
   --crash BUCKET[:ID]   test hook: abort() on such a query
   --hang BUCKET[:ID]    test hook: stop answering at such a query (exits on EOF)
   --slow BUCKET:MS      test hook: each query of BUCKET takes MS ms longer than --latency
+  --answer BUCKET:TEXT  test hook: answer each query of BUCKET with TEXT as the result, unchecked
   --dump-data           print the built-in data set as JSON and exit
   --help, --version
 The hooks may be repeated; BUCKET is users, posts, comments or likes, ID restricts to one user id
@@ -58,6 +59,16 @@ std::optional<Hook> parse_hook(Hook::Action action, std::string_view spec) {
   if (ec != std::errc() || end != id.data() + id.size()) return std::nullopt;
   hook.user_id = value;
   return hook;
+}
+
+// BUCKET:TEXT, TEXT not empty.
+std::optional<Hook> parse_answer(std::string_view spec) {
+  auto colon = spec.find(':');
+  if (colon == std::string_view::npos || colon + 1 == spec.size() ||
+      !is_bucket(spec.substr(0, colon)))
+    return std::nullopt;
+  return Hook{Hook::Action::answer, std::string(spec.substr(0, colon)), std::nullopt,
+              std::string(spec.substr(colon + 1))};
 }
 
 // BUCKET:MS, MS from 0 to an hour.
@@ -115,6 +126,11 @@ std::variant<WorkerOptions, int> parse_worker_options(int argc, const char* cons
       if (!hook)
         return usage_error(std::string(arg) +
                            " wants BUCKET or BUCKET:ID (users, posts, comments, likes)");
+      options.hooks.push_back(*hook);
+    } else if (arg == "--answer") {
+      auto text = value();
+      auto hook = text ? parse_answer(*text) : std::nullopt;
+      if (!hook) return usage_error("--answer wants BUCKET:TEXT (users, posts, comments, likes)");
       options.hooks.push_back(*hook);
     } else if (arg == "--slow") {
       auto text = value();

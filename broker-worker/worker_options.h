@@ -2,13 +2,15 @@
 //
 //   broker-worker [--latency MS] [--block spin|sleep] [--data FILE] [--quiet]
 //                 [--fail BUCKET[:ID]]… [--crash BUCKET[:ID]]… [--hang BUCKET[:ID]]…
-//                 [--slow BUCKET:MS]… [--dump-data] [--help] [--version]
+//                 [--slow BUCKET:MS]… [--answer BUCKET:TEXT]… [--dump-data] [--help] [--version]
 //
 // The broker appends --latency, --block and --data to every worker command. The failure hooks
 // exist for tests: a query for BUCKET (and, with :ID, only for that user id) makes the worker
 //   --fail   answer with an error whose code is EFAIL,
 //   --crash  abort() (the broker must notice the death and answer EWORKER),
 //   --hang   stop answering anything (the broker's timeout must kill it); it still exits on EOF.
+// --answer BUCKET:TEXT answers every query of BUCKET with TEXT as the result, sent as it is (not
+// even checked to be JSON): a worker gone wrong, for the broker's and the stages' checks.
 // --slow BUCKET:MS makes every query of BUCKET take MS ms more than --latency, so that a test can
 // decide which of two queries running at once finishes first (the exercise checks do).
 #pragma once
@@ -22,10 +24,11 @@
 namespace worker {
 
 struct Hook {
-  enum class Action { fail, crash, hang };
+  enum class Action { fail, crash, hang, answer };
   Action action = Action::fail;
   std::string bucket;
   std::optional<int64_t> user_id;  // nullopt: every query of the bucket
+  std::string result;              // what --answer sends
 };
 
 // --slow: extra latency for every query of one bucket.

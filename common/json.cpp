@@ -1,5 +1,6 @@
 #include "common/json.h"
 
+#include <rapidjson/encodings.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 
@@ -40,7 +41,25 @@ std::string refused_control(unsigned char byte) {
   return why;
 }
 
+// The length of the longest prefix of `text` that is valid UTF-8.
+size_t utf8_prefix(std::string_view text) {
+  struct Discard {
+    void Put(char) {}
+  } discard;
+  rapidjson::MemoryStream in(text.data(), text.size());
+  size_t valid = 0;
+  while (valid < text.size() && rapidjson::UTF8<>::Validate(in, discard)) valid = in.Tell();
+  return valid;
+}
+
 }  // namespace
+
+bool JsonWriter::String(const char* text, rapidjson::SizeType length, bool copy) {
+  std::string_view view(text, length);
+  if (is_utf8(view)) return Writer::String(text, length, copy);
+  std::string valid = to_utf8(view);
+  return Writer::String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()), true);
+}
 
 // Raw control characters are refused first: RapidJSON takes a NUL for the end of the text (it
 // would accept `{}<NUL>anything`) and calls the others an "invalid escape". Without
@@ -61,7 +80,7 @@ std::optional<Json> parse_json(std::string_view text, std::string* error) {
   rapidjson::ParseResult result;
   auto parse = [&](Json& /*the document itself*/) {
     rapidjson::MemoryStream stream(text.data(), text.size());
-    result = rapidjson::Reader().Parse(stream, document);
+    result = rapidjson::Reader().Parse<rapidjson::kParseValidateEncodingFlag>(stream, document);
     return !result.IsError();
   };
   document.Populate(parse);
@@ -83,6 +102,19 @@ std::string error_body(std::string_view message) {
   body.AddMember("error", rapidjson::StringRef(message.data(), message.size()),
                  body.GetAllocator());
   return to_json(body);
+}
+
+bool is_utf8(std::string_view text) {
+  return utf8_prefix(text) == text.size();
+}
+
+std::string to_utf8(std::string_view text) {
+  std::string valid;
+  for (size_t length = utf8_prefix(text); length < text.size(); length = utf8_prefix(text)) {
+    valid.append(text.substr(0, length)) += "\xEF\xBF\xBD";  // U+FFFD for text[length]
+    text.remove_prefix(length + 1);
+  }
+  return valid.append(text);
 }
 
 const rapidjson::Value* find_member(const rapidjson::Value& object, const char* name) {

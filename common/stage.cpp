@@ -59,6 +59,14 @@ Json by_commenter(const rapidjson::Value& user) {
   return user_query("commenter", user);
 }
 
+MaybeError check_result(std::string_view bucket, const rapidjson::Value& result) {
+  if (bucket == "users" && !get_int(result, "id"))
+    return Error{"EWORKER", "the worker's users result is not an object with an integer \"id\""};
+  if ((bucket == "posts" || bucket == "comments") && !result.IsArray())
+    return Error{"EWORKER", "the worker's " + std::string(bucket) + " result is not an array"};
+  return std::nullopt;
+}
+
 struct Answer::State {
   bool wants_trace;
   http::Response res;

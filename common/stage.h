@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "common/http/config.h"
@@ -41,6 +42,11 @@ using MaybeError = std::optional<Error>;
 [[nodiscard]] Json by_poster(const rapidjson::Value& user);
 [[nodiscard]] Json by_commenter(const rapidjson::Value& user);
 
+// What a stage may rely on in a worker's result, checked before the stage sees it: a user is an
+// object with an integer "id", posts and comments are arrays (other buckets are not checked).
+// A result of another shape becomes the EWORKER error returned here, so the client gets a 502.
+[[nodiscard]] MaybeError check_result(std::string_view bucket, const rapidjson::Value& result);
+
 // One request's answer in the making: its Response, the timings of its queries and whether
 // ?trace=1 was asked. A cheap handle (copies share the state), so every callback of the request
 // can hold one; the state lives as long as the last callback that holds it. The first answer
@@ -51,9 +57,9 @@ class Answer {
   explicit Answer(http::Response res);
 
   // A Broker::TimedCallback that notes the query's timing under `bucket`, then calls
-  // done(error, result). `done` may be move-only (a lambda holding a Json), a common::Done of
-  // auto_run, or the callback nfbind hands over. It is always called: ignoring late results is
-  // the stage's decision (the lesson), not hidden here.
+  // done(error, result), a result failing check_result being an error. `done` may be move-only (a
+  // lambda holding a Json), a common::Done of auto_run, or the callback nfbind hands over. It is
+  // always called: ignoring late results is the stage's decision (the lesson), not hidden here.
   template <typename Callback>
   [[nodiscard]] Broker::TimedCallback record(std::string bucket, Callback done) const;
 
@@ -88,6 +94,7 @@ Broker::TimedCallback Answer::record(std::string bucket, Callback done) const {
   return [answer = *this, bucket = std::move(bucket), callback](MaybeError error, Json result,
                                                                 QueryTiming timing) {
     answer.note(bucket, timing);
+    if (!error) error = check_result(bucket, result);
     (*callback)(std::move(error), std::move(result));
   };
 }

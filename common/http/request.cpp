@@ -1,10 +1,9 @@
 #include "common/http/request.h"
 
-#include <rapidjson/encodings.h>
-#include <rapidjson/memorystream.h>
-
 #include <algorithm>
 #include <charconv>
+
+#include "common/json.h"
 
 namespace common::http {
 namespace {
@@ -38,23 +37,11 @@ std::optional<std::string> percent_decode(std::string_view text, bool form) {
   return decoded;
 }
 
-// RapidJSON's validator refuses what JavaScript's decoder refuses: overlong forms, surrogates
-// and code points above U+10FFFF.
-bool valid_utf8(std::string_view text) {
-  struct Discard {
-    void Put(char) {}
-  } discard;
-  rapidjson::MemoryStream in(text.data(), text.size());
-  while (in.Tell() < text.size())
-    if (!rapidjson::UTF8<>::Validate(in, discard)) return false;
-  return true;
-}
-
 }  // namespace
 
 std::optional<std::string> decode_uri_component(std::string_view text) {
   std::optional<std::string> decoded = percent_decode(text, false);
-  if (!decoded || !valid_utf8(*decoded)) return std::nullopt;
+  if (!decoded || !is_utf8(*decoded)) return std::nullopt;
   return decoded;
 }
 

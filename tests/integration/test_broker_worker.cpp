@@ -282,9 +282,16 @@ TEST_CASE("broker-worker explains a missing or wrong channel and refuses advance
     REQUIRE(bad_slow.exit_code == 2);
     REQUIRE(bad_slow.err.find("--slow wants BUCKET:MS") != std::string::npos);
   }
+  for (const char* spec : {"users", "users:", "planets:42"}) {
+    Ran bad_answer = run({bin_path("broker-worker"), "--answer", spec});
+    CAPTURE(spec, bad_answer.err);
+    REQUIRE(bad_answer.exit_code == 2);
+    REQUIRE(bad_answer.err.find("--answer wants BUCKET:TEXT") != std::string::npos);
+  }
   Ran help = run({bin_path("broker-worker"), "--help"});
   REQUIRE(help.exit_code == 0);
   REQUIRE(help.out.find("--slow BUCKET:MS") != std::string::npos);
+  REQUIRE(help.out.find("--answer BUCKET:TEXT") != std::string::npos);
 }
 
 TEST_CASE("broker-worker --data: bad files are clear errors, good ones are served",

@@ -22,6 +22,7 @@
 #include "tests/support/eventually.h"
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
+#include "tests/support/utf8.h"
 
 namespace {
 
@@ -234,6 +235,81 @@ TEST_CASE("stages answer a failing bucket with 502, once", "[stages][errors]") {
       CHECK(seen[i].response.header("Server-Timing").find("posts;dur=") != std::string::npos);
     CHECK_FALSE(seen[i].closed);
     CHECK(seen[i].extra.empty());
+  }
+}
+
+// An error answer whose body is valid UTF-8 and the JSON {"error":"…"}.
+void check_error_body(const HttpResponse& response) {
+  CHECK(response.header("Content-Type") == "application/json; charset=utf-8");
+  CHECK(test_support::is_well_formed_utf8(response.body));
+  auto body = common::parse_json(response.body);
+  REQUIRE(body);
+  CHECK(body->IsObject());
+  CHECK(body->HasMember("error"));
+}
+
+TEST_CASE("stages answer a worker result they cannot use with 502", "[stages][errors]") {
+  struct Case {
+    std::string hook;
+    std::string says;  // part of the 502's message
+  };
+  // Wrong shapes (the stage layer's check), and a name that is not UTF-8, which the broker
+  // refuses as not JSON: never a 200 built on them.
+  const Case tried = GENERATE(values<Case>({
+      {"--answer users:42", "the worker's users result is not an object with an integer"},
+      {R"(--answer posts:{"poster":null})", "the worker's posts result is not an array"},
+      {R"(--answer comments:"none")", "the worker's comments result is not an array"},
+      {"--answer users:{\"id\":1,\"name\":\"\xff\xfe\"}", "not JSON"},
+  }));
+  CAPTURE(tried.hook);
+  std::vector<HttpResponse> answers(std::size(kStages));
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server = start(stage, 20, {"--worker", worker_with(tried.hook)});
+    answers[i] = test_support::http_get(server.port(), stage.route + std::string("1"));
+    server.stop();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program << " " << answers[i].body);
+    CHECK(answers[i].status == 502);
+    CHECK(answers[i].body.find(tried.says) != std::string::npos);
+    check_error_body(answers[i]);
+  }
+}
+
+TEST_CASE("stages answer a request target that is not UTF-8 with valid UTF-8 JSON",
+          "[stages][errors]") {
+  // Escaped and raw bytes that are not UTF-8, in a userId and in a path no route matches; the
+  // error messages echo them.
+  struct Tried {
+    std::string target;
+    int status;
+  };
+  auto tried_on = [](const Stage& stage) {
+    std::string route = stage.route;
+    return std::vector<Tried>{{route + "%FF%FE", 400},
+                              {route + "\xFF\xFE", 400},
+                              {route + "1\xC0\xAF", 400},
+                              {"/\xFF\xFE", 404}};
+  };
+  std::vector<std::vector<HttpResponse>> answers(std::size(kStages));
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server = start(stage, 20);
+    for (const Tried& tried : tried_on(stage)) {
+      RawClient client(server.port());
+      client.send(keep_alive_get(tried.target));
+      answers[i].push_back(client.read_response());
+    }
+    server.stop();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    std::vector<Tried> tried = tried_on(kStages[i]);
+    REQUIRE(answers[i].size() == tried.size());
+    for (size_t t = 0; t < tried.size(); ++t) {
+      INFO(kStages[i].program << " " << tried[t].target << " " << answers[i][t].body);
+      CHECK(answers[i][t].status == tried[t].status);
+      check_error_body(answers[i][t]);
+    }
+    CHECK(answers[i][1].body.find("\xEF\xBF\xBD\xEF\xBF\xBD") != std::string::npos);  // U+FFFD
   }
 }
 

@@ -9,10 +9,12 @@
 #include <random>
 
 #include "tests/support/catch.h"
+#include "tests/support/utf8.h"
 
 namespace {
 
-// RapidJSON's plain compact Writer: JsonWriter differs from it only for NaN and infinities.
+// RapidJSON's plain compact Writer: JsonWriter differs from it only for NaN and infinities, and
+// for strings that are not UTF-8.
 std::string written_by_rapidjson(const rapidjson::Value& value) {
   rapidjson::StringBuffer text;
   rapidjson::Writer<rapidjson::StringBuffer> writer(text);
@@ -102,18 +104,26 @@ TEST_CASE("to_json is compact and keeps newlines escaped", "[json]") {
   CHECK(text.find('\n') == std::string::npos);
 }
 
-TEST_CASE("to_json writes what RapidJSON's Writer writes, and parse_json reads it", "[json]") {
+TEST_CASE("to_json writes what RapidJSON's Writer writes of UTF-8, and parse_json reads it",
+          "[json]") {
   std::mt19937 random(20261129);  // fixed: a failure can be replayed
+  int utf8_rounds = 0;
   for (int round = 0; round < 3000; ++round) {
     common::Json document;
     document.CopyFrom(random_value(random, document.GetAllocator(), 4), document.GetAllocator());
     std::string ours = "prefix:";
     ours += common::to_json(document);
     CAPTURE(round, ours);
-    REQUIRE(ours == "prefix:" + written_by_rapidjson(document));
+    std::string theirs = written_by_rapidjson(document);
+    if (test_support::is_well_formed_utf8(theirs)) {  // all its strings were UTF-8
+      ++utf8_rounds;
+      REQUIRE(ours == "prefix:" + theirs);
+    }
+    REQUIRE(test_support::is_well_formed_utf8(ours));
     REQUIRE(ours.find('\n') == std::string::npos);
     REQUIRE(common::parse_json(ours.substr(7)));  // valid JSON, whatever the bytes of its strings
   }
+  CHECK(utf8_rounds > 300);  // both kinds were tried
 }
 
 TEST_CASE("to_json escapes every control character and nothing else", "[json]") {
@@ -127,8 +137,59 @@ TEST_CASE("to_json escapes every control character and nothing else", "[json]") 
   CHECK(ours.find(R"([\\])") != std::string::npos);
   CHECK(ours.find('\n') == std::string::npos);
   for (char c = 0; c < 0x20; ++c) CHECK(ours.find(c) == std::string::npos);
-  CHECK(ours.find(",-./0") != std::string::npos);  // '/' and bytes >= 0x80 are left as they are
-  CHECK(ours.ends_with("\xFD\xFE\xFF\""));
+  CHECK(ours.find(",-./0") != std::string::npos);  // '/' is left as it is
+  // A byte >= 0x80 on its own is not UTF-8: each is written as U+FFFD.
+  std::string replaced;
+  for (int c = 0x80; c < 0x100; ++c) replaced += "\xEF\xBF\xBD";
+  CHECK(ours.ends_with("}~\x7F" + replaced + "\""));
+}
+
+TEST_CASE("to_json writes each byte that is not part of valid UTF-8 as U+FFFD", "[json]") {
+  auto replaced = [](int bytes) {  // U+FFFD for each of so many bytes
+    std::string text;
+    for (int i = 0; i < bytes; ++i) text += "\xEF\xBF\xBD";
+    return text;
+  };
+  struct Case {
+    std::string in, expected;
+  };
+  const Case cases[] = {
+      {"\xFF\xFE", replaced(2)},                                       // never in UTF-8
+      {"a\xE2\x82", "a" + replaced(2)},                                // cut short
+      {"\xC0\xAF", replaced(2)},                                       // overlong '/'
+      {"\xED\xA0\x80", replaced(3)},                                   // a surrogate
+      {"\xF4\x90\x80\x80", replaced(4)},                               // above U+10FFFF
+      {"\x80é☃\xF0\x9F\x98\x80", replaced(1) + "é☃\xF0\x9F\x98\x80"},  // the rest is kept
+  };
+  for (const auto& [in, expected] : cases) {
+    CAPTURE(in);
+    CHECK(common::to_utf8(in) == expected);
+    CHECK_FALSE(common::is_utf8(in));
+    CHECK(common::is_utf8(expected));
+    // In a value, in a key and in an error message alike.
+    common::Json object(rapidjson::kObjectType);
+    object.AddMember(rapidjson::Value(in.c_str(), object.GetAllocator()),
+                     rapidjson::Value(in.c_str(), object.GetAllocator()), object.GetAllocator());
+    std::string written = common::to_json(object);
+    std::string quoted = '"' + expected + '"';
+    CHECK(written == '{' + quoted + ':' + quoted + '}');
+    CHECK(test_support::is_well_formed_utf8(written));
+    CHECK(common::parse_json(written));
+    std::string body = common::error_body("Cannot GET /" + in);
+    CHECK(body == R"({"error":"Cannot GET /)" + expected + R"("})");
+  }
+  CHECK(common::is_utf8(std::string_view("a\0b", 3)));  // NUL is a character
+  CHECK(common::to_utf8("").empty());
+}
+
+TEST_CASE("parse_json refuses a string that is not UTF-8", "[json]") {
+  std::string error;
+  CHECK_FALSE(common::parse_json("{\"name\":\"ab\xFF\"}", &error));
+  CHECK(error.starts_with("invalid JSON at offset "));
+  CHECK(error.find("encoding") != std::string::npos);
+  CHECK_FALSE(common::parse_json("[\"\xED\xA0\x80\"]"));  // a surrogate, encoded
+  CHECK_FALSE(common::parse_json("[\"\xC0\xAF\"]"));      // an overlong form
+  CHECK(common::parse_json("[\"é☃\xF0\x9F\x98\x80\"]"));
 }
 
 TEST_CASE("to_json prints NaN and infinities as null, as JSON.stringify does", "[json]") {
