@@ -107,6 +107,7 @@ void Connection::parse_buffered() {
   while (used < unparsed_.size() && can_parse() && room_for_more()) {
     size_t n = parser_.feed(std::string_view(unparsed_).substr(used));
     used += n;
+    if (parser_.take_continue()) send_continue();
     if (parser_.has_request()) {
       ++requests_seen_;
       route(enqueue(parser_.take_request()));
@@ -189,6 +190,15 @@ void Connection::fail_request(const ParseError& error) {
   request.arrived = std::chrono::steady_clock::now();
   request.keep_alive = false;  // the byte stream can no longer be trusted
   Response(enqueue(std::move(request))).error(error.status, error.message);
+}
+
+// "100 Continue" takes its place in the pipeline like an answer, so that it leaves after the
+// answers to the requests before its own and before its request's answer.
+void Connection::send_continue() {
+  std::shared_ptr<ResponseState> interim = enqueue(Request{});  // no method: not logged
+  interim->out = "HTTP/1.1 100 Continue\r\n\r\n";
+  interim->phase = ResponseState::Phase::ended;
+  on_output(*interim);
 }
 
 void Connection::shut_down() {

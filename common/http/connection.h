@@ -79,6 +79,7 @@ class Connection final : public ResponseSink {
   void route(const std::shared_ptr<ResponseState>& state);
   void handler_failed(const std::shared_ptr<ResponseState>& state, const char* what);
   void fail_request(const ParseError& error);
+  void send_continue();
 
   // Writing, pipelining, closing (connection_write.cpp)
   void flush_pipeline();
