@@ -2,6 +2,7 @@
 // connection_write.cpp).
 #include "common/http/connection.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -211,6 +212,21 @@ void Connection::shut_down() {
     unparsed_.clear();  // core_->stopping makes can_parse() false for the rest
   }
   after_flush();
+}
+
+// The grace of a stop is over. The first request still waiting for its answer gets a 503 that
+// closes the connection (those pipelined behind it get none: the close tells the client); an
+// answer half streamed cannot be finished, so its connection closes at once.
+void Connection::give_up() {
+  auto unfinished = std::find_if(pipeline_.begin(), pipeline_.end(), [](const auto& state) {
+    return state->phase != ResponseState::Phase::ended;
+  });
+  if (state_ != State::open || unfinished == pipeline_.end()) return;
+  if ((*unfinished)->phase == ResponseState::Phase::streaming) return close_now();
+  (*unfinished)->headers.clear();  // set by the handler for an answer that will not be
+  Response late(*unfinished);
+  late.set_header("Connection", "close");
+  late.error(503, "the server is shutting down");
 }
 
 }  // namespace common::http

@@ -45,6 +45,7 @@ class Connection final : public ResponseSink {
   static void accept(const std::shared_ptr<ServerCore>& core, uv_stream_t* listener);
   void shut_down();  // server stopping: answer what is in flight, then close
   void close_now();  // drop everything (pending answers see connected() == false)
+  void give_up();    // the grace of a stop is over: 503 for the first unanswered request
 
   // ResponseSink
   void on_output(ResponseState& state) override;

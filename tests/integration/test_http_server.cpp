@@ -513,3 +513,24 @@ TEST_CASE("SIGTERM stops accepting, finishes the request in flight and exits 0",
   CHECK(server.wait_for_exit(5s) == 0);
   CHECK(server.stderr_text().find("finishing the requests in flight") != std::string::npos);
 }
+
+TEST_CASE("SIGTERM answers 503 with Connection: close to what the grace period did not finish",
+          "[http][integration]") {
+  ServerProcess server = start_server({"--grace", "300"});
+  RawClient client(server.port());
+  // In request order: one answer within the grace, one not, one never started.
+  client.send(get("/slow/100") + get("/slow/3000") + get("/hello"));
+  std::this_thread::sleep_for(50ms);
+  REQUIRE(kill(server.pid(), SIGTERM) == 0);
+  auto signalled = std::chrono::steady_clock::now();
+  CHECK(client.read_response(false, 3s).body == "{\"slept\":100}");
+  HttpResponse late = client.read_response(false, 3s);
+  CHECK(late.status == 503);
+  CHECK(late.header("Connection") == "close");
+  CHECK(late.header("Content-Type") == "application/json; charset=utf-8");
+  CHECK(late.body == R"({"error":"the server is shutting down"})");
+  CHECK(std::chrono::steady_clock::now() - signalled < 3s);
+  CHECK(client.read_until_close(3s).empty());  // nothing for the request behind it
+  // The process lives until /slow/3000's timer has fired: its late answer is dropped quietly.
+  CHECK(server.wait_for_exit(8s) == 0);
+}
