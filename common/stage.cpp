@@ -71,6 +71,7 @@ struct Answer::State {
   bool wants_trace;
   http::Response res;
   std::vector<Span> spans;  // in start order: posts and comments may finish in either order
+  bool answered = false;    // by this Answer (the server may answer first: a 503 at a stop)
 
   // "users;dur=1000.4, posts;dur=1000.9" ("" when no query ran).
   [[nodiscard]] std::string server_timing() const {
@@ -103,7 +104,8 @@ struct Answer::State {
 
 // A braced list runs in order: wants_trace reads the request before res moves away.
 Answer::Answer(http::Response res)
-    : state_(std::make_shared<State>(State{wants_trace(res.request()), std::move(res), {}})) {}
+    : state_(
+          std::make_shared<State>(State{wants_trace(res.request()), std::move(res), {}, false})) {}
 
 const http::Request& Answer::request() const noexcept {
   return state_->res.request();
@@ -123,12 +125,13 @@ void Answer::note(std::string bucket, const QueryTiming& timing) const {
 // A request gets one answer. A second one is a bug in the stage (03's lesson: forget the error
 // flag and the last callback answers after the error did), so it is dropped *and* reported.
 void Answer::send(int status, const std::string& body, const std::string& error) const {
-  if (state_->res.answered()) {
+  if (std::exchange(state_->answered, true)) {
     std::cerr << "warning: " << request().method << ' ' << request().path
               << " was already answered; a second answer (" << status
               << (error.empty() ? "" : " " + error) << ") is dropped\n";
     return;
   }
+  if (state_->res.answered()) return;  // the server gave up on it: this answer is late, not wrong
   std::string timing = state_->server_timing();
   if (!timing.empty()) state_->res.set_header("Server-Timing", std::move(timing));
   state_->res.send(status, body, http::kJsonType);

@@ -51,7 +51,8 @@ using MaybeError = std::optional<Error>;
 // ?trace=1 was asked. A cheap handle (copies share the state), so every callback of the request
 // can hold one; the state lives as long as the last callback that holds it. The first answer
 // wins; a second one is a bug in the stage, dropped with a warning on stderr that names the
-// route. Answering a client that has gone away does nothing (Response::connected()).
+// route. Answering a client that has gone away does nothing (Response::connected()), and so does
+// answering a request the server answered itself (a 503 when a stop's grace ran out).
 class Answer {
  public:
   explicit Answer(http::Response res);

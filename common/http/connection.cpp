@@ -2,6 +2,7 @@
 // connection_write.cpp).
 #include "common/http/connection.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -107,6 +108,7 @@ void Connection::parse_buffered() {
   while (used < unparsed_.size() && can_parse() && room_for_more()) {
     size_t n = parser_.feed(std::string_view(unparsed_).substr(used));
     used += n;
+    if (parser_.take_continue()) send_continue();
     if (parser_.has_request()) {
       ++requests_seen_;
       route(enqueue(parser_.take_request()));
@@ -191,6 +193,15 @@ void Connection::fail_request(const ParseError& error) {
   Response(enqueue(std::move(request))).error(error.status, error.message);
 }
 
+// "100 Continue" takes its place in the pipeline like an answer, so that it leaves after the
+// answers to the requests before its own and before its request's answer.
+void Connection::send_continue() {
+  std::shared_ptr<ResponseState> interim = enqueue(Request{});  // no method: not logged
+  interim->out = "HTTP/1.1 100 Continue\r\n\r\n";
+  interim->phase = ResponseState::Phase::ended;
+  on_output(*interim);
+}
+
 void Connection::shut_down() {
   if (state_ != State::open) return;
   if (pipeline_.empty() && unparsed_.empty() && !parser_.in_message()) return close_after_writes();
@@ -201,6 +212,21 @@ void Connection::shut_down() {
     unparsed_.clear();  // core_->stopping makes can_parse() false for the rest
   }
   after_flush();
+}
+
+// The grace of a stop is over. The first request still waiting for its answer gets a 503 that
+// closes the connection (those pipelined behind it get none: the close tells the client); an
+// answer half streamed cannot be finished, so its connection closes at once.
+void Connection::give_up() {
+  auto unfinished = std::find_if(pipeline_.begin(), pipeline_.end(), [](const auto& state) {
+    return state->phase != ResponseState::Phase::ended;
+  });
+  if (state_ != State::open || unfinished == pipeline_.end()) return;
+  if ((*unfinished)->phase == ResponseState::Phase::streaming) return close_now();
+  (*unfinished)->headers.clear();  // set by the handler for an answer that will not be
+  Response late(*unfinished);
+  late.set_header("Connection", "close");
+  late.error(503, "the server is shutting down");
 }
 
 }  // namespace common::http

@@ -45,6 +45,7 @@ class Connection final : public ResponseSink {
   static void accept(const std::shared_ptr<ServerCore>& core, uv_stream_t* listener);
   void shut_down();  // server stopping: answer what is in flight, then close
   void close_now();  // drop everything (pending answers see connected() == false)
+  void give_up();    // the grace of a stop is over: 503 for the first unanswered request
 
   // ResponseSink
   void on_output(ResponseState& state) override;
@@ -79,6 +80,7 @@ class Connection final : public ResponseSink {
   void route(const std::shared_ptr<ResponseState>& state);
   void handler_failed(const std::shared_ptr<ResponseState>& state, const char* what);
   void fail_request(const ParseError& error);
+  void send_continue();
 
   // Writing, pipelining, closing (connection_write.cpp)
   void flush_pipeline();

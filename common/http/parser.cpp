@@ -1,5 +1,6 @@
 #include "common/http/parser.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/http/request.h"
@@ -101,10 +102,28 @@ struct RequestParser::Events {
     request.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(llhttp)));
     request.http_major = llhttp_get_http_major(llhttp);
     request.http_minor = llhttp_get_http_minor(llhttp);
+    const bool http11 =
+        request.http_major > 1 || (request.http_major == 1 && request.http_minor > 0);
+    if (int refused = check_host(p, http11); refused != 0) return refused;
     // A declared length over the limit is refused now, before reading any of it.
     if ((llhttp->flags & F_CONTENT_LENGTH) != 0 &&
         llhttp->content_length > p.limits_.max_body_bytes)
       return p.fail(413, "Payload Too Large");
+    // RFC 9110 §10.1.1: 100-continue is the one expectation there is; HTTP/1.0 cannot have it.
+    std::string_view expect = request.header("Expect");
+    if (!expect.empty() && !iequals(expect, "100-continue"))
+      return p.fail(417, "Expectation Failed");
+    p.continue_wanted_ = http11 && !expect.empty();
+    return 0;
+  }
+
+  // RFC 9112 §3.2: an HTTP/1.1 request names its Host, and no request names two.
+  static int check_host(RequestParser& p, bool http11) {
+    const Headers& headers = p.request_.headers;
+    auto hosts = std::count_if(headers.begin(), headers.end(),
+                               [](const auto& header) { return iequals(header.first, "Host"); });
+    if (hosts > 1) return p.fail(400, "Bad Request: more than one Host header");
+    if (hosts == 0 && http11) return p.fail(400, "Bad Request: an HTTP/1.1 request needs a Host");
     return 0;
   }
 
@@ -115,7 +134,7 @@ struct RequestParser::Events {
   }
 
   static int on_message_complete(RequestParser& p) {
-    p.in_message_ = false;
+    p.in_message_ = p.continue_wanted_ = false;  // the body came with its head: no 100 needed
     // An Upgrade ends the connection too: we speak no other protocol.
     p.request_.keep_alive =
         llhttp_should_keep_alive(&p.parser_) != 0 && llhttp_get_upgrade(&p.parser_) == 0;
@@ -134,6 +153,15 @@ size_t RequestParser::feed(std::string_view bytes) {
   if (error_ || closed_ || ready_ || bytes.empty()) return 0;
   const bool in_body = in_message_ && !in_headers_;
   llhttp_errno_t code = llhttp_execute(&parser_, bytes.data(), bytes.size());
+  const bool paused = code == HPE_PAUSED || code == HPE_PAUSED_UPGRADE;
+  // Paused in on_message_complete: the next request starts at the pause position.
+  size_t used =
+      paused ? static_cast<size_t>(llhttp_get_error_pos(&parser_) - bytes.data()) : bytes.size();
+  if ((code == HPE_OK || paused) && folds(bytes.substr(0, used))) {
+    ready_ = false;  // what llhttp made of a folded head is no request
+    fail(400, "Bad Request: obsolete line folding");
+    return 0;
+  }
   if (code == HPE_OK) {
     // llhttp passes only the data of a chunked body to on_body: chunk extensions and a chunk
     // size with endless leading zeros would go on for ever. Everything read during a body
@@ -143,9 +171,8 @@ size_t RequestParser::feed(std::string_view bytes) {
       fail(413, "Payload Too Large");
     return bytes.size();
   }
-  if (code == HPE_PAUSED || code == HPE_PAUSED_UPGRADE) {
-    // Paused in on_message_complete: the next request starts at the pause position.
-    size_t used = static_cast<size_t>(llhttp_get_error_pos(&parser_) - bytes.data());
+  if (paused) {
+    head_ = Head::before;
     if (code == HPE_PAUSED_UPGRADE) closed_ = true;
     llhttp_resume(&parser_);
     return used;
@@ -173,9 +200,26 @@ void RequestParser::record_llhttp_error(llhttp_errno_t code) {
                 (reason != nullptr ? std::string(" ") + reason : std::string()));
 }
 
+// Obsolete line folding: a line of the head that begins with a blank continues the line before.
+// llhttp 8 joins it to that header's value (llhttp 9 refuses it); a proxy in front might not, and
+// would read other headers than we do, so it is refused. Follows the head through `bytes`.
+bool RequestParser::folds(std::string_view bytes) noexcept {
+  for (char c : bytes) {
+    if (head_ == Head::done) return false;  // the body
+    if (head_ == Head::line_start && (c == ' ' || c == '\t')) return true;
+    if (c == '\n')  // empty lines before the request line do not count; one after it ends the head
+      head_ = head_ == Head::before       ? Head::before
+              : head_ == Head::line_start ? Head::done
+                                          : Head::line_start;
+    else if (c != '\r')
+      head_ = Head::in_line;
+  }
+  return false;
+}
+
 // Records why parsing stops, which ends the message; the returned -1 makes llhttp_execute fail.
 int RequestParser::fail(int status, std::string message) {
-  in_headers_ = in_message_ = false;
+  in_headers_ = in_message_ = continue_wanted_ = false;
   error_ = ParseError{status, std::move(message)};
   return -1;
 }

@@ -4,7 +4,8 @@
 // caller decides when to take the next one: that is how pipelining is bounded. The limits of
 // docs/http.md §4 are enforced while parsing, so a huge URL or header block is refused before it
 // is buffered; llhttp refuses the request-smuggling shapes (Content-Length with
-// Transfer-Encoding, a duplicate or invalid Content-Length). A failed parser stays failed.
+// Transfer-Encoding, a duplicate or invalid Content-Length), and we refuse obsolete line folding
+// and a missing or doubled Host (RFC 9112 §5.2, §3.2). A failed parser stays failed.
 #pragma once
 
 #include <llhttp.h>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/http/request.h"
 
@@ -51,11 +53,15 @@ class RequestParser {
   // The last request ended the connection (no keep-alive, Upgrade, CONNECT): nothing more is
   // parsed.
   [[nodiscard]] bool closed() const noexcept { return closed_; }
+  // The request being read expects "100 Continue" (HTTP/1.1, Expect: 100-continue) and its body
+  // has not arrived yet. True once per request.
+  bool take_continue() noexcept { return std::exchange(continue_wanted_, false); }
 
  private:
   struct Events;  // llhttp's callbacks (parser.cpp)
   int fail(int status, std::string message);
   void record_llhttp_error(llhttp_errno_t code);
+  bool folds(std::string_view bytes) noexcept;
 
   llhttp_t parser_{};
   ParserLimits limits_;
@@ -66,6 +72,8 @@ class RequestParser {
   size_t body_bytes_ = 0;
   size_t body_wire_bytes_ = 0;  // the body as sent: chunk sizes, extensions and CRLFs included
   std::optional<ParseError> error_;
+  enum class Head { before, in_line, line_start, done } head_ = Head::before;  // for folds()
+  bool continue_wanted_ = false;
   bool ready_ = false;
   bool in_headers_ = false;
   bool in_message_ = false;

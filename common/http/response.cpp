@@ -166,6 +166,7 @@ std::string_view reason_phrase(int status) noexcept {
       {413, "Payload Too Large"},
       {414, "URI Too Long"},
       {416, "Range Not Satisfiable"},
+      {417, "Expectation Failed"},
       {431, "Request Header Fields Too Large"},
       {500, "Internal Server Error"},
       {502, "Bad Gateway"},

@@ -43,10 +43,20 @@ struct Stop {
   Handle<uv_signal_t> sigterm;
   Handle<uv_timer_t> grace_timer;
   bool signalled = false;
+  bool grace_over = false;
 };
 
+constexpr uint64_t kLastWords = 2000;  // ms for the 503s of a stop to leave
+
+// The grace is over: what is still unanswered gets a 503, and kLastWords later every connection
+// still open is closed, whether its last answers have left or not.
 void on_grace_over(uv_timer_t* timer) {
-  guard(*timer->loop, [&] { static_cast<Stop*>(timer->data)->server.close_connections(); });
+  auto* stop = static_cast<Stop*>(timer->data);
+  guard(*timer->loop, [&] {
+    if (std::exchange(stop->grace_over, true)) return stop->server.close_connections();
+    stop->server.answer_unavailable();
+    check(uv_timer_start(timer, on_grace_over, kLastWords, 0), "uv_timer_start");
+  });
 }
 
 // The first signal begins the graceful stop; a later one cuts it short.
@@ -127,6 +137,11 @@ void Server::close(std::function<void()> done) {
   // shut_down may close a connection, which leaves the set only in its close callback.
   for (Connection* connection : std::vector(core_->connections.begin(), core_->connections.end()))
     connection->shut_down();
+}
+
+void Server::answer_unavailable() {
+  for (Connection* connection : std::vector(core_->connections.begin(), core_->connections.end()))
+    connection->give_up();
 }
 
 void Server::close_connections() {

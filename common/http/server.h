@@ -49,6 +49,9 @@ class Server {
   // Graceful stop: no new connections, idle ones close, busy ones close after their answers
   // (which say "Connection: close"); `done` runs, from the loop, once all are closed.
   void close(std::function<void()> done = {});
+  // When a graceful stop's grace is over: on each connection the first request still without
+  // an answer gets 503 with "Connection: close"; one whose answer is half streamed closes now.
+  void answer_unavailable();
   // The bounded end of a graceful stop: every connection closes now, answers or not.
   void close_connections();
   [[nodiscard]] size_t connection_count() const noexcept;

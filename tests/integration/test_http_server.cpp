@@ -288,11 +288,11 @@ TEST_CASE("a chunked body cannot go on for ever in its framing", "[http][integra
 TEST_CASE("request smuggling shapes get 400 and the connection closes", "[http][integration]") {
   ServerProcess server = start_server();
   const char* shapes[] = {
-      ("POST /echo/a HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: "
-       "chunked\r\n\r\n0\r\n\r\nGET /hello HTTP/1.1\r\n\r\n"),  // one string, split in two
-      "POST /echo/a HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd",
-      "POST /echo/a HTTP/1.1\r\nContent-Length: 4, 4\r\n\r\nabcd",
-      "POST /echo/a HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nabcd",
+      ("POST /echo/a HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\nGET /hello HTTP/1.1\r\nHost: t\r\n\r\n"),  // one string
+      "POST /echo/a HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd",
+      "POST /echo/a HTTP/1.1\r\nHost: t\r\nContent-Length: 4, 4\r\n\r\nabcd",
+      "POST /echo/a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\nabcd",
   };
   for (const char* shape : shapes) {
     RawClient client(server.port());
@@ -307,6 +307,67 @@ TEST_CASE("request smuggling shapes get 400 and the connection closes", "[http][
   CHECK(client.read_response().body == "{\"slept\":100}");
   CHECK(client.read_response().status == 400);
   CHECK(client.wait_closed(3s));
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("an HTTP/1.1 request without Host, or with two, gets 400 and HTTP/1.0 needs none",
+          "[http][integration]") {
+  ServerProcess server = start_server();
+  for (const char* bad :
+       {"GET /hello HTTP/1.1\r\n\r\n", "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+    RawClient client(server.port());
+    client.send(bad);
+    HttpResponse res = client.read_response();
+    CHECK(res.status == 400);
+    CHECK(res.header("Connection") == "close");
+    CHECK(client.wait_closed(3s));
+  }
+  RawClient old(server.port());
+  old.send("GET /hello HTTP/1.0\r\n\r\n");
+  CHECK(old.read_response().body == "hello\n");
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("obsolete line folding gets 400, never joined, on Content-Length too",
+          "[http][integration]") {
+  ServerProcess server = start_server();
+  const char* folds[] = {
+      "POST /echo/a HTTP/1.1\r\nHost: t\r\nContent-Length:\r\n 5\r\n\r\nhello",
+      "GET /hello HTTP/1.1\r\nHost: t\r\nX-A: one\r\n two\r\n\r\n",
+      "GET /hello HTTP/1.1\r\nHost: t\r\nX-A: one\r\n\ttwo\r\n\r\n",
+  };
+  for (const char* fold : folds) {
+    RawClient client(server.port());
+    client.send(fold);
+    std::string all = client.read_until_close(5s);
+    CHECK(all.rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0);
+    CHECK(all.find("HTTP/1.1", 5) == std::string::npos);
+  }
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("Expect: 100-continue gets 100 Continue at once, after the answers before it",
+          "[http][integration]") {
+  ServerProcess server = start_server();
+  const std::string head =
+      "POST /echo/a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n";
+  RawClient client(server.port());
+  client.send(get("/slow/200") + head);  // pipelined behind a slow answer
+  CHECK(client.read_response(false, 3s).body == "{\"slept\":200}");
+  // The client waits for the 100 before its body; one second is what curl would wait.
+  HttpResponse go_on = client.read_response(false, 900ms);
+  CHECK(go_on.status == 100);
+  client.send("hello");
+  HttpResponse res = client.read_response(false, 3s);
+  CHECK(res.status == 201);
+  CHECK_FALSE(res.has_header("Connection"));
+  // An expectation we cannot meet: 417 at once, and the connection closes.
+  RawClient odd(server.port());
+  odd.send("POST /echo/a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: teapot\r\n\r\n");
+  HttpResponse refused = odd.read_response(false, 900ms);
+  CHECK(refused.status == 417);
+  CHECK(refused.header("Connection") == "close");
+  CHECK(odd.wait_closed(3s));
   CHECK(server.stop() == 0);
 }
 
@@ -451,4 +512,25 @@ TEST_CASE("SIGTERM stops accepting, finishes the request in flight and exits 0",
   CHECK(idle.wait_closed(3s));
   CHECK(server.wait_for_exit(5s) == 0);
   CHECK(server.stderr_text().find("finishing the requests in flight") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM answers 503 with Connection: close to what the grace period did not finish",
+          "[http][integration]") {
+  ServerProcess server = start_server({"--grace", "300"});
+  RawClient client(server.port());
+  // In request order: one answer within the grace, one not, one never started.
+  client.send(get("/slow/100") + get("/slow/3000") + get("/hello"));
+  std::this_thread::sleep_for(50ms);
+  REQUIRE(kill(server.pid(), SIGTERM) == 0);
+  auto signalled = std::chrono::steady_clock::now();
+  CHECK(client.read_response(false, 3s).body == "{\"slept\":100}");
+  HttpResponse late = client.read_response(false, 3s);
+  CHECK(late.status == 503);
+  CHECK(late.header("Connection") == "close");
+  CHECK(late.header("Content-Type") == "application/json; charset=utf-8");
+  CHECK(late.body == R"({"error":"the server is shutting down"})");
+  CHECK(std::chrono::steady_clock::now() - signalled < 3s);
+  CHECK(client.read_until_close(3s).empty());  // nothing for the request behind it
+  // The process lives until /slow/3000's timer has fired: its late answer is dropped quietly.
+  CHECK(server.wait_for_exit(8s) == 0);
 }

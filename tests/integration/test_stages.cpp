@@ -460,6 +460,38 @@ TEST_CASE("stages stop on SIGTERM with a request in flight, leaving no worker",
   }
 }
 
+TEST_CASE("stages answer 503 with Connection: close to a request the grace period did not finish",
+          "[stages][lifetime]") {
+  struct Outcome {
+    std::string answer;
+    int exit_code = -1;
+    std::string log;
+  };
+  std::vector<Outcome> outcomes(std::size(kStages));
+  for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
+    auto server = start(stage, 8000);  // longer than the 5 s grace of a stop
+    RawClient client(server.port());
+    client.send(keep_alive_get(std::string(stage.route) + "1"));
+    test_support::eventually(
+        [&] { return server.stderr_text().find("query started users 1") != std::string::npos; });
+    REQUIRE(kill(server.pid(), SIGTERM) == 0);
+    outcomes[i].answer = client.read_until_close(9s);
+    outcomes[i].exit_code = server.wait_for_exit(10s);
+    outcomes[i].log = server.stderr_text();
+  });
+  for (size_t i = 0; i < std::size(kStages); ++i) {
+    INFO(kStages[i].program << " answered:\n"
+                            << outcomes[i].answer << "\nstderr:\n"
+                            << outcomes[i].log);
+    CHECK(outcomes[i].answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+    CHECK(outcomes[i].answer.find("\r\nConnection: close\r\n") != std::string::npos);
+    CHECK(outcomes[i].answer.ends_with("\r\n\r\n{\"error\":\"the server is shutting down\"}"));
+    CHECK(outcomes[i].exit_code == 0);
+    // The broker's late ECLOSED for that request is dropped without a word.
+    CHECK(outcomes[i].log.find("already answered") == std::string::npos);
+  }
+}
+
 TEST_CASE("Ctrl-C in a terminal lets the stages finish the request in flight",
           "[stages][lifetime]") {
   struct Outcome {

@@ -78,11 +78,12 @@ TEST_CASE("a request split into single bytes parses the same", "[http][parser]")
 
 TEST_CASE("pipelined requests in one read come out one per feed, in order", "[http][parser]") {
   std::string three =
-      "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nX: 1\r\n\r\nHEAD /c HTTP/1.1\r\n\r\n";
+      "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nX: 1\r\n\r\nHEAD /c "
+      "HTTP/1.1\r\nHost: h\r\n\r\n";
   RequestParser parser;
   std::string_view rest = three;
   size_t used = parser.feed(rest);
-  CHECK(used == std::string_view("GET /a HTTP/1.1\r\n\r\n").size());
+  CHECK(used == std::string_view("GET /a HTTP/1.1\r\nHost: h\r\n\r\n").size());
   REQUIRE(parser.has_request());
   CHECK(parser.take_request().path == "/a");
   CHECK(parser.feed(rest.substr(used)) > 0);  // take_request() was called, so it goes on
@@ -94,7 +95,7 @@ TEST_CASE("pipelined requests in one read come out one per feed, in order", "[ht
 
 TEST_CASE("feed waits for take_request before parsing the next request", "[http][parser]") {
   RequestParser parser;
-  std::string two = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+  std::string two = "GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n";
   size_t used = parser.feed(two);
   REQUIRE(parser.has_request());
   CHECK(parser.feed(std::string_view(two).substr(used)) == 0);
@@ -104,15 +105,15 @@ TEST_CASE("feed waits for take_request before parsing the next request", "[http]
 }
 
 TEST_CASE("empty header values and odd but valid targets are kept", "[http][parser]") {
-  Parsed parsed = parse_all("GET /x/?a=&b HTTP/1.1\r\nX-Empty:\r\nY:  v  \r\n\r\n");
+  Parsed parsed = parse_all("GET /x/?a=&b HTTP/1.1\r\nHost: h\r\nX-Empty:\r\nY:  v  \r\n\r\n");
   REQUIRE(parsed.requests.size() == 1);
   const Request& req = parsed.requests[0];
   CHECK(req.path == "/x/");
   CHECK(req.query_param("a") == "");
   CHECK(req.query_param("b") == "");
-  REQUIRE(req.headers.size() == 2);
-  CHECK(req.headers[0].first == "X-Empty");
-  CHECK(req.headers[0].second.empty());
+  REQUIRE(req.headers.size() == 3);
+  CHECK(req.headers[1].first == "X-Empty");
+  CHECK(req.headers[1].second.empty());
   CHECK(req.header("y") == "v");
 }
 
@@ -127,9 +128,10 @@ TEST_CASE("query_param decodes like a form", "[http][parser]") {
 TEST_CASE("HTTP/1.0 and Connection headers decide keep-alive", "[http][parser]") {
   CHECK_FALSE(parse_all("GET / HTTP/1.0\r\n\r\n").requests.at(0).keep_alive);
   CHECK(parse_all("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").requests.at(0).keep_alive);
-  CHECK(parse_all("GET / HTTP/1.1\r\n\r\n").requests.at(0).keep_alive);
+  CHECK(parse_all("GET / HTTP/1.1\r\nHost: h\r\n\r\n").requests.at(0).keep_alive);
   RequestParser parser;
-  std::string close = "GET / HTTP/1.1\r\nConnection: close\r\n\r\nGET /more HTTP/1.1\r\n\r\n";
+  std::string close =
+      "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /more HTTP/1.1\r\nHost: h\r\n\r\n";
   size_t used = parser.feed(close);
   REQUIRE(parser.has_request());
   CHECK_FALSE(parser.take_request().keep_alive);
@@ -139,52 +141,124 @@ TEST_CASE("HTTP/1.0 and Connection headers decide keep-alive", "[http][parser]")
 }
 
 TEST_CASE("a URL over the limit is a 414, a header block over it a 431", "[http][parser]") {
-  std::string long_url = "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n\r\n";
+  std::string long_url = "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n";
   CHECK(parse_all(long_url).error_status == 414);
   CHECK(parse_all(long_url, 100).error_status == 414);
-  std::string big_header = "GET / HTTP/1.1\r\nX: " + std::string(17000, 'b') + "\r\n\r\n";
+  std::string big_header =
+      "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(17000, 'b') + "\r\n\r\n";
   CHECK(parse_all(big_header).error_status == 431);
-  std::string many = "GET / HTTP/1.1\r\n";
+  std::string many = "GET / HTTP/1.1\r\nHost: h\r\n";
   for (int i = 0; i < 2000; ++i) many.append("H").append(std::to_string(i)).append(": v\r\n");
   CHECK(parse_all(many + "\r\n", 7).error_status == 431);
-  std::string just_under =
-      "GET /" + std::string(8000, 'a') + " HTTP/1.1\r\nX: " + std::string(16000, 'b') + "\r\n\r\n";
+  std::string just_under = "GET /" + std::string(8000, 'a') +
+                           " HTTP/1.1\r\nHost: h\r\nX: " + std::string(16000, 'b') + "\r\n\r\n";
   CHECK(parse_all(just_under).requests.size() == 1);
 }
 
 TEST_CASE("request-smuggling shapes are refused with 400", "[http][parser]") {
   auto status = [](const std::string& head) { return parse_all(head + "\r\n").error_status; };
-  CHECK(status("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n") == 400);
-  CHECK(status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n") == 400);
-  CHECK(status("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n") == 400);
-  CHECK(status("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n") == 400);
-  CHECK(status("POST / HTTP/1.1\r\nContent-Length: 3x\r\n") == 400);
-  CHECK(status("POST / HTTP/1.1\r\nContent-Length: -1\r\n") == 400);
-  CHECK(status("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n") == 400);
-  CHECK(status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n") == 400);
+  CHECK(
+      status("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n") ==
+      400);
+  CHECK(
+      status("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n") ==
+      400);
+  CHECK(status("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n") == 400);
+  CHECK(status("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n") == 400);
+  CHECK(status("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3x\r\n") == 400);
+  CHECK(status("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n") == 400);
+  CHECK(status("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n") == 400);
+  CHECK(status("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n") == 400);
   CHECK(status("GET / HTTP/1.1\r\nHost : x\r\n") == 400);    // space before the colon
   CHECK(status("GET / HTTP/1.1\r\n X: folded\r\n") == 400);  // obsolete line folding at start
+}
+
+TEST_CASE("an HTTP/1.1 request needs exactly one Host, an HTTP/1.0 one none", "[http][parser]") {
+  CHECK(parse_all("GET / HTTP/1.1\r\n\r\n").error_status == 400);
+  CHECK(parse_all("GET / HTTP/1.1\r\nX: y\r\n\r\n", 1).error_status == 400);
+  CHECK(parse_all("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n").error_status == 400);
+  CHECK(parse_all("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n").error_status == 400);
+  CHECK(parse_all("GET / HTTP/1.1\r\nHOST: a\r\n\r\n").requests.size() == 1);
+  CHECK(parse_all("GET / HTTP/1.0\r\n\r\n").requests.size() == 1);
+  CHECK_THAT(parse_all("GET / HTTP/1.1\r\n\r\n").error_message,
+             test_support::contains_text("Host"));
+}
+
+TEST_CASE("obsolete line folding is refused with 400, never joined, however the bytes are split",
+          "[http][parser]") {
+  const std::string folds[] = {
+      "GET / HTTP/1.1\r\nHost: h\r\nX-A: one\r\n two\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-A: one\r\n\ttwo\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nX-A: one\r\n \r\n\r\n",
+      "GET / HTTP/1.1\r\nX-A: one\r\n  \t two\r\nHost: h\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n 5\r\n\r\nhello",
+      "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n 0\r\n\r\n0123456789",
+  };
+  for (const std::string& fold : folds) {
+    for (size_t step : {size_t{0}, size_t{1}, size_t{2}, size_t{5}}) {
+      INFO(fold << " in pieces of " << step);
+      Parsed parsed = parse_all(fold, step);
+      CHECK(parsed.error_status == 400);
+      CHECK(parsed.requests.empty());
+    }
+  }
+  // Blanks inside a value, a value split between reads, and an empty value are no folds.
+  const std::string fine = "GET / HTTP/1.1\r\nHost: h\r\nX-A:  one  two \r\nX-B:\r\n\r\n";
+  for (size_t step = 0; step < 8; ++step) {
+    Parsed parsed = parse_all(fine, step);
+    REQUIRE(parsed.requests.size() == 1);
+    CHECK(parsed.requests[0].header("X-A") == "one  two");
+  }
+}
+
+TEST_CASE("Expect: 100-continue is noted while the body is owed, other expectations get 417",
+          "[http][parser]") {
+  const std::string head = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n";
+  RequestParser waiting;
+  waiting.feed(head + "Expect: 100-Continue\r\n\r\n");
+  CHECK(waiting.take_continue());
+  CHECK_FALSE(waiting.take_continue());  // once
+  waiting.feed("hello");
+  CHECK(waiting.has_request());
+  // Body already there, no body at all, or HTTP/1.0: no 100.
+  RequestParser complete;
+  complete.feed(head + "Expect: 100-continue\r\n\r\nhello");
+  CHECK(complete.has_request());
+  CHECK_FALSE(complete.take_continue());
+  RequestParser bodiless;
+  bodiless.feed("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n");
+  CHECK_FALSE(bodiless.take_continue());
+  RequestParser old;
+  old.feed("POST / HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  CHECK_FALSE(old.take_continue());
+  Parsed teapot = parse_all(head + "Expect: teapot\r\n\r\nhello");
+  CHECK(teapot.error_status == 417);
+  CHECK(teapot.requests.empty());
 }
 
 TEST_CASE("malformed request lines are refused with 400", "[http][parser]") {
   CHECK(parse_all("HELLO\r\n\r\n").error_status == 400);
   CHECK(parse_all("GET / HTTP/9.9\r\n\r\n").error_status == 400);
-  CHECK(parse_all("GET /a b HTTP/1.1\r\n\r\n").error_status == 400);
+  CHECK(parse_all("GET /a b HTTP/1.1\r\nHost: h\r\n\r\n").error_status == 400);
   CHECK(parse_all("GET / HTTP/1.1\nX: \x01\r\n\r\n").error_status == 400);
-  CHECK(parse_all("GET /\0 HTTP/1.1\r\n\r\n"s).error_status == 400);  // a NUL in the target
+  CHECK(parse_all("GET /\0 HTTP/1.1\r\nHost: h\r\n\r\n"s).error_status ==
+        400);  // a NUL in the target
 }
 
 TEST_CASE("bodies are read and discarded up to the limit, 413 above it", "[http][parser]") {
   ParserLimits limits;
   limits.max_body_bytes = 10;
-  Parsed ok = parse_all("GET /a HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.1\r\n\r\n",
-                        3, limits);
+  Parsed ok = parse_all(
+      "GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhelloGET /b HTTP/1.1\r\nHost: "
+      "h\r\n\r\n",
+      3, limits);
   REQUIRE(ok.requests.size() == 2);
   CHECK(ok.requests[1].path == "/b");
-  Parsed declared = parse_all("GET /a HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 0, limits);
+  Parsed declared =
+      parse_all("GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", 0, limits);
   CHECK(declared.error_status == 413);  // refused before a byte of it arrives
   std::string chunked =
-      "POST /a HTTP/1.1\r\nTransfer-Encoding: "
+      "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: "
       "chunked\r\n\r\n6\r\nabcdef\r\n6\r\nghijkl\r\n0\r\n\r\n";
   CHECK(parse_all(chunked, 0, limits).error_status == 413);
   limits.max_body_bytes = 12;
@@ -195,7 +269,7 @@ TEST_CASE("a chunked body's framing counts too, but one-byte chunks up to the li
           "[http][parser]") {
   ParserLimits limits;
   limits.max_body_bytes = 4096;
-  const std::string head = "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string head = "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
   std::string one_byte_chunks = head;
   for (size_t i = 0; i < limits.max_body_bytes; ++i) one_byte_chunks += "1\r\nx\r\n";
   one_byte_chunks += "0\r\n\r\n";
@@ -219,7 +293,7 @@ TEST_CASE("finish() in the middle of a request is an error, between requests it 
   REQUIRE(partial.error());
   CHECK(partial.error()->status == 400);
   RequestParser idle;
-  idle.feed("GET / HTTP/1.1\r\n\r\n");
+  idle.feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
   idle.take_request();
   CHECK_FALSE(idle.in_message());
   idle.finish();
@@ -230,6 +304,6 @@ TEST_CASE("after an error the parser stays failed", "[http][parser]") {
   RequestParser parser;
   CHECK(parser.feed("BAD\r\n\r\n") == 0);
   REQUIRE(parser.error());
-  CHECK(parser.feed("GET / HTTP/1.1\r\n\r\n") == 0);
+  CHECK(parser.feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n") == 0);
   CHECK_FALSE(parser.has_request());
 }
