@@ -23,7 +23,7 @@ constexpr std::string_view kStageUsage = R"( [PORT] [options]
   --queue N            queries that may wait for a free worker before 503 (default 1024)
   --timeout MS         per-query timeout before 504 (default latency*5+5000)
   --fork-per-query     start one worker per query, like the tutorial's toy broker
-  --quiet              no access log on stderr
+  --quiet              no access log on stderr, and no per-query lines from the workers
   --help, --version
 )";
 // The same for a stage that also serves files (Files::served).

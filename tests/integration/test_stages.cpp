@@ -395,10 +395,13 @@ TEST_CASE("Ctrl-C in a terminal lets the stages finish the request in flight",
   for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
     // Started like a shell's job, so that the signal reaches the workers too, unless they keep
     // to a session of their own.
-    auto server = ServerProcess::start_as_group(stage.program, stage_args(kLatencyMs));
+    // Without --quiet, which would quiet the workers' "query started" line too.
+    auto args = stage_args(kLatencyMs);
+    std::erase(args, "--quiet");
+    auto server = ServerProcess::start_as_group(stage.program, args);
     RawClient client(server.port());
     client.send(keep_alive_get(std::string(stage.route) + "1"));
-    // In flight once a worker has started on it (--quiet quiets the server, not the workers).
+    // In flight once a worker has started on it.
     test_support::eventually(
         [&] { return server.stderr_text().find("query started users 1") != std::string::npos; });
     server.signal_group(SIGINT);  // what the terminal sends to its foreground job on Ctrl-C
@@ -470,4 +473,20 @@ TEST_CASE("05-promises serves files by plain name and nothing outside its direct
   }
   CHECK(server.stop() == 0);
   fs::remove_all(root);
+}
+
+TEST_CASE("a stage with --quiet quiets its workers' per-query lines as well as the access log",
+          "[stages][startup]") {
+  for (bool quiet : {true, false}) {
+    INFO("quiet " << quiet);
+    auto args = stage_args(10, {"--workers", "1"});
+    if (!quiet) std::erase(args, "--quiet");
+    auto server = ServerProcess::start("02-sync-callbacks", args);
+    CHECK(test_support::http_get(server.port(), "/sync/1").status == 200);
+    // Written before the answer could be sent: the worker logs before it replies.
+    CHECK(server.stop() == 0);
+    std::string log = server.stderr_text();
+    CHECK((log.find("query started users 1") == std::string::npos) == quiet);
+    CHECK((log.find("GET /sync/1 200") == std::string::npos) == quiet);
+  }
 }
