@@ -258,6 +258,33 @@ TEST_CASE("a directory swapped with a symlink to outside never serves an outside
   CHECK(server.stop() == 0);
 }
 
+TEST_CASE("a ROOT that is missing or not a directory stops the server at start, named",
+          "[file_server][startup]") {
+  Site site;
+  for (const stdfs::path& root : {site.base / "missing", site.root / "notes.txt"}) {
+    INFO(root);
+    auto failure =
+        ServerProcess::start_expecting_failure("01-file-server", {"0", root.string()}, 5s);
+    CHECK(failure.exit_code == 2);
+    INFO("stderr: " << failure.err);
+    CHECK(failure.err.find("ROOT '" + root.string() + "'") != std::string::npos);
+  }
+}
+
+TEST_CASE("a port in use stops the server at start, naming the address and port",
+          "[file_server][startup]") {
+  Site site;
+  ServerProcess first = site.start();
+  const std::string port = std::to_string(first.port());
+  auto failure =
+      ServerProcess::start_expecting_failure("01-file-server", {port, site.root.string()}, 5s);
+  CHECK(failure.exit_code == 1);
+  INFO("stderr: " << failure.err);
+  CHECK(failure.err.find("127.0.0.1:" + port) != std::string::npos);
+  CHECK(failure.err.find("address already in use") != std::string::npos);
+  CHECK(first.stop() == 0);
+}
+
 TEST_CASE_METHOD(SiteServer, "absolute-URI request targets are served by their path",
                  "[file_server]") {
   CHECK(status_and_body(exchange(server.port(), "http://example.com/docs/")) == "200 docs index\n");

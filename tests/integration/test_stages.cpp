@@ -490,3 +490,32 @@ TEST_CASE("a stage with --quiet quiets its workers' per-query lines as well as t
     CHECK((log.find("GET /sync/1 200") == std::string::npos) == quiet);
   }
 }
+
+TEST_CASE("a --data or --files path that cannot be used stops a stage at start, named",
+          "[stages][startup]") {
+  test_support::ScratchDir scratch("stages-start");
+  const std::string missing = (scratch.path() / "missing.json").string();
+  const std::string not_json = (scratch.path() / "data.txt").string();
+  std::ofstream(not_json) << "users: 1, 2, 3\n";
+  const std::string dir = scratch.path().string();
+  struct Case {
+    const char* program;
+    std::vector<std::string> flags;
+    std::string named;  // what stderr must say
+  };
+  const Case cases[] = {
+      {"02-sync-callbacks", {"--data", missing}, "--data '" + missing + "': No such file"},
+      {"04-auto-dag", {"--data", not_json}, "--data '" + not_json + "': not JSON"},
+      {"06-coroutines", {"--data", dir}, "--data '" + dir + "': not a regular file"},
+      {"05-promises", {"--files", missing}, "--files '" + missing + "': No such file"},
+      {"05-promises", {"--files", not_json}, "--files '" + not_json + "': not a directory"},
+  };
+  for (const Case& bad : cases) {
+    INFO(bad.program << " " << bad.flags[0] << " " << bad.flags[1]);
+    auto failure =
+        ServerProcess::start_expecting_failure(bad.program, stage_args(10, bad.flags), 5s);
+    CHECK(failure.exit_code == 2);
+    INFO("stderr: " << failure.err);
+    CHECK(failure.err.find(bad.named) != std::string::npos);
+  }
+}
