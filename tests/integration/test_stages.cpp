@@ -3,10 +3,12 @@
 // timing shape that tells them apart (three slots for 02, two for the others), and stage 05's
 // /file/:name. Servers run on port 0 with --block sleep so that the workers leave the CPU free;
 // stages are exercised in parallel threads where that saves wall time (assertions after join).
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -473,6 +475,36 @@ TEST_CASE("05-promises serves files by plain name and nothing outside its direct
   }
   CHECK(server.stop() == 0);
   fs::remove_all(root);
+}
+
+// The file read opens with O_NOFOLLOW, so a symlink swapped in for the file while it is asked
+// for is refused by the open itself: there is no check before it that a swap could slip past.
+TEST_CASE("05-promises never serves an outside byte while a file and a symlink swap places",
+          "[stages][file][race]") {
+  test_support::ScratchDir scratch("stages-swap");
+  const std::filesystem::path served = scratch.path() / "served";
+  std::filesystem::create_directories(served);
+  std::ofstream(served / "a.txt") << "inside\n";
+  std::ofstream(scratch.path() / "secret.txt") << "TOP SECRET";
+  std::filesystem::create_symlink(scratch.path() / "secret.txt", served / "swap");
+  auto server = ServerProcess::start("05-promises", stage_args(10, {"--files", served.string()}));
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    const std::string a = (served / "a.txt").string(), swap = (served / "swap").string();
+    while (!stop) renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, swap.c_str(), RENAME_EXCHANGE);
+  });
+  int inside = 0, outside = 0;
+  for (auto deadline = Clock::now() + 3s; Clock::now() < deadline;) {
+    HttpResponse res = test_support::http_get(server.port(), "/file/a.txt");
+    outside += res.body.find("TOP SECRET") != std::string::npos ? 1 : 0;
+    inside += res.status == 200 && res.body == "inside\n" ? 1 : 0;
+  }
+  stop = true;
+  swapper.join();
+  INFO("inside " << inside << ", outside " << outside);
+  CHECK(outside == 0);
+  CHECK(inside > 20);
+  CHECK(server.stop() == 0);
 }
 
 TEST_CASE("a stage with --quiet quiets its workers' per-query lines as well as the access log",
