@@ -92,9 +92,7 @@ int Server::listen(const std::string& host, int port) {
   sockaddr_storage address = resolve(host, port);
   listener_ = std::make_unique<Handle<uv_tcp_t>>(*core_->loop, uv_tcp_init);
   (*listener_)->data = this;
-  // "[::1]:8080" or "127.0.0.1:8080": EADDRINUSE must say which port is taken.
-  std::string where =
-      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  const std::string where = host + ":" + std::to_string(port);  // EADDRINUSE names the port
   check(uv_tcp_bind(listener_->get(), reinterpret_cast<const sockaddr*>(&address), 0),
         "uv_tcp_bind " + where);
   check(uv_listen(listener_->stream(), 511, on_connection),
