@@ -142,6 +142,7 @@ std::variant<Options, int> parse_command_line(int argc, const char* const* argv,
 
 }  // namespace
 
+// NOLINTBEGIN(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
 std::variant<StageOptions, int> parse_stage_options(int argc, const char* const* argv,
                                                     std::string_view summary, Files files) {
   auto read_arg = [files](Args& args, std::string_view arg, StageOptions& options) {
@@ -182,6 +183,7 @@ std::variant<StageOptions, int> parse_stage_options(int argc, const char* const*
     options->workers = std::max(1U, uv_available_parallelism());
   return parsed;
 }
+// NOLINTEND(clang-analyzer-cplusplus.NewDelete)
 
 std::variant<FileServerOptions, int> parse_file_server_options(int argc, const char* const* argv,
                                                                std::string_view summary) {
