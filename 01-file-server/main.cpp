@@ -1,6 +1,6 @@
 // 01-file-server: the tutorial's static file server, with every step asynchronous on the loop.
 //
-// GET or HEAD /<path> answers the file under ROOT: realpath → open → fstat → send, each step
+// GET or HEAD /<path> answers the file under ROOT: open → realpath → fstat → send, each step
 // started from the callback of the one before, so the loop serves other clients meanwhile.
 // Directories answer their index.html; small files are kept in a cache for a second.
 // ANCHOR: includes
@@ -39,8 +39,8 @@ Site make_site(uv_loop_t& loop, const common::FileServerOptions& options) {
 // ANCHOR_END: config
 
 // ANCHOR: concept
-void resolve(const Step& r);
 void open_file(const Step& r);
+void check_where(const Step& r);
 void stat_file(const Step& r);
 void read_small_file(const Step& r, const http::FileMeta& meta);
 
@@ -50,24 +50,28 @@ void serve(Site& site, const http::Request& req, http::Response res) {
   if (path.status != 0) return reply_status(res, path.status);
   if (const auto* cached = site.cache.find(path.relative, uv_now(site.loop)))
     return reply_from_memory(res, *cached);
-  resolve(std::make_shared<FileRequest>(site, std::move(res), path));
+  open_file(std::make_shared<FileRequest>(site, std::move(res), path));
 }
 
-// 1. Where is the file really? A symlink may point anywhere; only paths inside ROOT are served.
-void resolve(const Step& r) {
-  fs::realpath(*r->site.loop, r->site.root + r->relative, [r](int status, std::string real) {
+// 1. Open it. O_NONBLOCK: opening a FIFO someone planted must not hang a worker thread.
+void open_file(const Step& r) {
+  fs::open(*r->site.loop, r->site.root + r->relative, O_RDONLY | O_CLOEXEC | O_NONBLOCK,
+           [r](int fd) {
+             if (fd < 0) return reply_fs_error(r->res, fd, "open");
+             r->fd = fd;
+             check_where(r);
+           });
+}
+
+// 2. Where did we land? A symlink may point anywhere, and may be swapped in between any check
+// of the name and the open; so ask the open descriptor, like fstat below. /proc/self/fd/N leads
+// to the path the kernel keeps for the open file: only a file inside ROOT is served.
+void check_where(const Step& r) {
+  std::string link = "/proc/self/fd/" + std::to_string(r->fd);
+  fs::realpath(*r->site.loop, link, [r](int status, std::string real) {
     if (status < 0) return reply_fs_error(r->res, status, "realpath");
     if (!http::path_within(r->site.root, real)) return reply_status(r->res, 404);
     r->real = std::move(real);
-    open_file(r);
-  });
-}
-
-// 2. Open it. O_NONBLOCK: opening a FIFO someone planted must not hang a worker thread.
-void open_file(const Step& r) {
-  fs::open(*r->site.loop, r->real, O_RDONLY | O_CLOEXEC | O_NONBLOCK, [r](int fd) {
-    if (fd < 0) return reply_fs_error(r->res, fd, "open");
-    r->fd = fd;
     stat_file(r);
   });
 }

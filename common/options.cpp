@@ -4,9 +4,14 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <span>
+#include <sstream>
 #include <stdexcept>
+
+#include "common/json.h"
 
 namespace common {
 namespace {
@@ -23,7 +28,7 @@ constexpr std::string_view kStageUsage = R"( [PORT] [options]
   --queue N            queries that may wait for a free worker before 503 (default 1024)
   --timeout MS         time a worker may take over a query before 504 (default latency*5+5000)
   --fork-per-query     start one worker per query, like the tutorial's toy broker
-  --quiet              no access log on stderr
+  --quiet              no access log on stderr, and no per-query lines from the workers
   --help, --version
 )";
 // The same for a stage that also serves files (Files::served).
@@ -49,6 +54,28 @@ unsigned parse_number(std::string_view what, std::string_view text, unsigned lon
                               std::to_string(max) + ", not '" + std::string(text) + "'");
 }
 
+// The paths a program is given must be usable now: a typo found later would be a 404 for every
+// request, or workers that die at every start. Throws std::runtime_error naming the problem.
+void require_directory(std::string_view what, const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) return;
+  throw std::runtime_error(std::string(what) + " '" + path +
+                           "': " + (error ? error.message() : "not a directory"));
+}
+
+// The worker checks the data set's shape; that it is a readable JSON file is checked here.
+void require_json_file(std::string_view what, const std::string& path) {
+  std::error_code error;
+  std::string problem = std::filesystem::is_regular_file(path, error)
+                            ? std::string()
+                            : (error ? error.message() : "not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (problem.empty() && !(text << in.rdbuf())) problem = "cannot be read";
+  if (problem.empty() && !parse_json(text.str(), &problem)) problem.insert(0, "not JSON: ");
+  if (!problem.empty()) throw std::runtime_error(std::string(what) + " '" + path + "': " + problem);
+}
+
 // The arguments after the program name, taken one at a time.
 struct Args {
   std::span<const char* const> rest;
@@ -66,12 +93,14 @@ struct Args {
 
 // Answers --help and --version and reads what every program has (PORT first, --host, --quiet);
 // read_arg(args, arg, options) reads the rest, or returns false for an argument it does not
-// know. The first mistake (an std::invalid_argument) is reported the same way for every program.
-// Returns the options, or the exit code to return now.
-template <typename Options, typename ReadArg>
+// know; check_paths(options) then throws std::runtime_error for a path that is not usable. The
+// first mistake is reported the same way for every program. Returns the options, or the exit
+// code to return now.
+template <typename Options, typename ReadArg, typename CheckPaths>
 std::variant<Options, int> parse_command_line(int argc, const char* const* argv,
                                               std::string_view usage, std::string_view summary,
-                                              const ReadArg& read_arg) {
+                                              const ReadArg& read_arg,
+                                              const CheckPaths& check_paths) {
   std::string_view program = argv[0] != nullptr ? argv[0] : "server";
   program = program.substr(program.rfind('/') + 1);  // npos + 1 == 0: the whole name
   Options options;
@@ -100,8 +129,12 @@ std::variant<Options, int> parse_command_line(int argc, const char* const* argv,
         throw std::invalid_argument("unexpected argument '" + std::string(arg) + "'");
       }
     }
+    check_paths(options);
   } catch (const std::invalid_argument& error) {
     std::cerr << program << ": " << error.what() << " (see --help)\n";
+    return 2;
+  } catch (const std::runtime_error& error) {
+    std::cerr << program << ": " << error.what() << "\n";
     return 2;
   }
   return options;
@@ -109,6 +142,7 @@ std::variant<Options, int> parse_command_line(int argc, const char* const* argv,
 
 }  // namespace
 
+// NOLINTBEGIN(clang-analyzer-cplusplus.NewDelete): false positive, llvm-project#119415
 std::variant<StageOptions, int> parse_stage_options(int argc, const char* const* argv,
                                                     std::string_view summary, Files files) {
   auto read_arg = [files](Args& args, std::string_view arg, StageOptions& options) {
@@ -138,13 +172,18 @@ std::variant<StageOptions, int> parse_stage_options(int argc, const char* const*
     }
     return true;
   };
+  auto check_paths = [files](const StageOptions& options) {
+    if (!options.data_file.empty()) require_json_file("--data", options.data_file);
+    if (files == Files::served) require_directory("--files", options.files_dir);
+  };
   std::string usage(kStageUsage);
   if (files == Files::served) usage += kFilesUsage;
-  auto parsed = parse_command_line<StageOptions>(argc, argv, usage, summary, read_arg);
+  auto parsed = parse_command_line<StageOptions>(argc, argv, usage, summary, read_arg, check_paths);
   if (auto* options = std::get_if<StageOptions>(&parsed); options && options->workers == 0)
     options->workers = std::max(1U, uv_available_parallelism());
   return parsed;
 }
+// NOLINTEND(clang-analyzer-cplusplus.NewDelete)
 
 std::variant<FileServerOptions, int> parse_file_server_options(int argc, const char* const* argv,
                                                                std::string_view summary) {
@@ -155,7 +194,11 @@ std::variant<FileServerOptions, int> parse_file_server_options(int argc, const c
     options.root = arg;
     return true;
   };
-  return parse_command_line<FileServerOptions>(argc, argv, kFileServerUsage, summary, read_arg);
+  auto check_paths = [](const FileServerOptions& options) {
+    require_directory("ROOT", options.root);
+  };
+  return parse_command_line<FileServerOptions>(argc, argv, kFileServerUsage, summary, read_arg,
+                                               check_paths);
 }
 
 }  // namespace common

@@ -1,6 +1,6 @@
 // files/cache.h: small files kept in memory, so a busy page costs no disk round trip.
 //
-// Every uncached request costs several trips through libuv's thread pool (realpath, open,
+// Every uncached request costs several trips through libuv's thread pool (open, realpath,
 // fstat, read, close). The cache stays correct the simple way: an entry is trusted for
 // `fresh_ms` after it was read, then the next request goes to the disk again (checking the path,
 // symlinks and all), so a changed or deleted file is noticed within fresh_ms. It is bounded in

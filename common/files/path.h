@@ -3,8 +3,8 @@
 // The tutorial's path.join(process.cwd(), uri) lets "GET /../../etc/passwd" walk out. Here each
 // segment is percent-decoded once ("%2e%2e" is "..", "%252e" stays the name "%2e") and "." and
 // ".." are resolved lexically; a ".." above the root, or a segment that decodes to '/', '\' or
-// NUL, is refused. Symbolic links are a separate matter: the file server resolves the real path
-// on disk and checks it with path_within().
+// NUL, is refused. Symbolic links are a separate matter: the file server asks the descriptor it
+// opened for its real path, and checks that with path_within().
 #pragma once
 
 #include <string>

@@ -102,10 +102,11 @@ int Server::listen(const std::string& host, int port) {
   sockaddr_storage address = resolve(host, port);
   listener_ = std::make_unique<Handle<uv_tcp_t>>(*core_->loop, uv_tcp_init);
   (*listener_)->data = this;
+  const std::string where = host + ":" + std::to_string(port);  // EADDRINUSE names the port
   check(uv_tcp_bind(listener_->get(), reinterpret_cast<const sockaddr*>(&address), 0),
-        "uv_tcp_bind " + host);
+        "uv_tcp_bind " + where);
   check(uv_listen(listener_->stream(), 511, on_connection),
-        "uv_listen " + host);  // EADDRINUSE shows here
+        "uv_listen " + where);  // EADDRINUSE shows here
   host_ = host;
   port_ = bound_port(listener_->get());
   return port_;

@@ -75,6 +75,7 @@ BrokerOptions BrokerOptions::from(const StageOptions& stage) {
           .block = stage.block,
           .worker_command = split_command(stage.worker_command),
           .data_file = stage.data_file,
+          .quiet_workers = stage.quiet,
           .queue_limit = stage.queue_limit,
           .query_timeout_ms =
               stage.query_timeout_ms != 0 ? stage.query_timeout_ms : stage.latency_ms * 5 + 5000,

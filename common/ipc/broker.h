@@ -45,8 +45,8 @@ struct BrokerOptions {
   bool fork_per_query = false;              // one fresh child per query (the tutorial's toy)
   unsigned shutdown_grace_ms = 2000;        // close(): SIGKILL whoever is still alive then
 
-  // From a stage's command line: split --worker on spaces, default the timeout.
-  // (StageOptions::quiet is the server's access log; the workers keep logging.)
+  // From a stage's command line: split --worker on spaces, default the timeout; --quiet quiets
+  // the workers' per-query lines as well as the access log.
   static BrokerOptions from(const StageOptions& stage);
 };
 

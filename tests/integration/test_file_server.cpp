@@ -2,10 +2,13 @@
 // 0, and a raw HTTP client. Files, directories, traversal attempts, caching, ranges, HEAD, big
 // downloads (byte-exact, through sendfile and through plain reads), aborted downloads that must
 // leave no descriptor behind, and SIGTERM.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -207,6 +210,79 @@ TEST_CASE_METHOD(SiteServer, "traversal attempts never leak a file outside the r
   }
   CHECK(exchange(server.port(), "/").status == 200);
   CHECK(server.stop() == 0);
+}
+
+// The race of issue #17: a directory inside ROOT and a symlink to an outside directory swap
+// places (renameat2 RENAME_EXCHANGE, atomic) as fast as they can while clients ask for the files
+// beneath the name. Checking a path and then opening it would serve outside files in the gap.
+TEST_CASE("a directory swapped with a symlink to outside never serves an outside byte",
+          "[file_server][race]") {
+  Site site;
+  constexpr int kFiles = 1000;  // more names than requests per cache lifetime: few cache hits
+  stdfs::create_directories(site.root / "d");
+  stdfs::create_directories(site.base / "outside-d");
+  for (int i = 0; i < kFiles; ++i) {
+    write_file(site.root / "d" / ("f" + std::to_string(i)), "inside\n");
+    write_file(site.base / "outside-d" / ("f" + std::to_string(i)), kSecret);
+  }
+  stdfs::create_symlink(site.base / "outside-d", site.root / "swap");
+  ServerProcess server = site.start({"--quiet"});
+
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    std::string d = (site.root / "d").string(), swap = (site.root / "swap").string();
+    while (!stop) renameat2(AT_FDCWD, d.c_str(), AT_FDCWD, swap.c_str(), RENAME_EXCHANGE);
+  });
+  std::atomic<int> inside{0}, outside{0}, failed{0};
+  auto client = [&](int first) {
+    const auto deadline = std::chrono::steady_clock::now() + 4s;
+    for (int i = first; std::chrono::steady_clock::now() < deadline; i += 2) {
+      try {
+        HttpResponse res = exchange(server.port(), "/d/f" + std::to_string(i % kFiles));
+        if (res.body.find(kSecret) != std::string::npos) ++outside;
+        if (res.status == 200 && res.body == "inside\n") ++inside;
+      } catch (const std::exception&) {
+        ++failed;
+      }
+    }
+  };
+  std::thread even(client, 0), odd(client, 1);
+  even.join();
+  odd.join();
+  stop = true;
+  swapper.join();
+  INFO("inside " << inside << ", outside " << outside << ", failed " << failed);
+  CHECK(outside == 0);
+  CHECK(inside > 50);  // the race was run, not only refused
+  CHECK(failed == 0);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a ROOT that is missing or not a directory stops the server at start, named",
+          "[file_server][startup]") {
+  Site site;
+  for (const stdfs::path& root : {site.base / "missing", site.root / "notes.txt"}) {
+    INFO(root);
+    auto failure =
+        ServerProcess::start_expecting_failure("01-file-server", {"0", root.string()}, 5s);
+    CHECK(failure.exit_code == 2);
+    INFO("stderr: " << failure.err);
+    CHECK(failure.err.find("ROOT '" + root.string() + "'") != std::string::npos);
+  }
+}
+
+TEST_CASE("a port in use stops the server at start, naming the address and port",
+          "[file_server][startup]") {
+  Site site;
+  ServerProcess first = site.start();
+  const std::string port = std::to_string(first.port());
+  auto failure =
+      ServerProcess::start_expecting_failure("01-file-server", {port, site.root.string()}, 5s);
+  CHECK(failure.exit_code == 1);
+  INFO("stderr: " << failure.err);
+  CHECK(failure.err.find("127.0.0.1:" + port) != std::string::npos);
+  CHECK(failure.err.find("address already in use") != std::string::npos);
+  CHECK(first.stop() == 0);
 }
 
 TEST_CASE_METHOD(SiteServer, "absolute-URI request targets are served by their path",

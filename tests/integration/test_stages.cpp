@@ -3,10 +3,12 @@
 // timing shape that tells them apart (three slots for 02, two for the others), and stage 05's
 // /file/:name. Servers run on port 0 with --block sleep so that the workers leave the CPU free;
 // stages are exercised in parallel threads where that saves wall time (assertions after join).
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -503,10 +505,13 @@ TEST_CASE("Ctrl-C in a terminal lets the stages finish the request in flight",
   for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
     // Started like a shell's job, so that the signal reaches the workers too, unless they keep
     // to a session of their own.
-    auto server = ServerProcess::start_as_group(stage.program, stage_args(kLatencyMs));
+    // Without --quiet, which would quiet the workers' "query started" line too.
+    auto args = stage_args(kLatencyMs);
+    std::erase(args, "--quiet");
+    auto server = ServerProcess::start_as_group(stage.program, args);
     RawClient client(server.port());
     client.send(keep_alive_get(std::string(stage.route) + "1"));
-    // In flight once a worker has started on it (--quiet quiets the server, not the workers).
+    // In flight once a worker has started on it.
     test_support::eventually(
         [&] { return server.stderr_text().find("query started users 1") != std::string::npos; });
     server.signal_group(SIGINT);  // what the terminal sends to its foreground job on Ctrl-C
@@ -578,4 +583,79 @@ TEST_CASE("05-promises serves files by plain name and nothing outside its direct
   }
   CHECK(server.stop() == 0);
   fs::remove_all(root);
+}
+
+// The file read opens with O_NOFOLLOW, so a symlink swapped in for the file while it is asked
+// for is refused by the open itself: there is no check before it that a swap could slip past.
+TEST_CASE("05-promises never serves an outside byte while a file and a symlink swap places",
+          "[stages][file][race]") {
+  test_support::ScratchDir scratch("stages-swap");
+  const std::filesystem::path served = scratch.path() / "served";
+  std::filesystem::create_directories(served);
+  std::ofstream(served / "a.txt") << "inside\n";
+  std::ofstream(scratch.path() / "secret.txt") << "TOP SECRET";
+  std::filesystem::create_symlink(scratch.path() / "secret.txt", served / "swap");
+  auto server = ServerProcess::start("05-promises", stage_args(10, {"--files", served.string()}));
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    const std::string a = (served / "a.txt").string(), swap = (served / "swap").string();
+    while (!stop) renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, swap.c_str(), RENAME_EXCHANGE);
+  });
+  int inside = 0, outside = 0;
+  for (auto deadline = Clock::now() + 3s; Clock::now() < deadline;) {
+    HttpResponse res = test_support::http_get(server.port(), "/file/a.txt");
+    outside += res.body.find("TOP SECRET") != std::string::npos ? 1 : 0;
+    inside += res.status == 200 && res.body == "inside\n" ? 1 : 0;
+  }
+  stop = true;
+  swapper.join();
+  INFO("inside " << inside << ", outside " << outside);
+  CHECK(outside == 0);
+  CHECK(inside > 20);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("a stage with --quiet quiets its workers' per-query lines as well as the access log",
+          "[stages][startup]") {
+  for (bool quiet : {true, false}) {
+    INFO("quiet " << quiet);
+    auto args = stage_args(10, {"--workers", "1"});
+    if (!quiet) std::erase(args, "--quiet");
+    auto server = ServerProcess::start("02-sync-callbacks", args);
+    CHECK(test_support::http_get(server.port(), "/sync/1").status == 200);
+    // Written before the answer could be sent: the worker logs before it replies.
+    CHECK(server.stop() == 0);
+    std::string log = server.stderr_text();
+    CHECK((log.find("query started users 1") == std::string::npos) == quiet);
+    CHECK((log.find("GET /sync/1 200") == std::string::npos) == quiet);
+  }
+}
+
+TEST_CASE("a --data or --files path that cannot be used stops a stage at start, named",
+          "[stages][startup]") {
+  test_support::ScratchDir scratch("stages-start");
+  const std::string missing = (scratch.path() / "missing.json").string();
+  const std::string not_json = (scratch.path() / "data.txt").string();
+  std::ofstream(not_json) << "users: 1, 2, 3\n";
+  const std::string dir = scratch.path().string();
+  struct Case {
+    const char* program;
+    std::vector<std::string> flags;
+    std::string named;  // what stderr must say
+  };
+  const Case cases[] = {
+      {"02-sync-callbacks", {"--data", missing}, "--data '" + missing + "': No such file"},
+      {"04-auto-dag", {"--data", not_json}, "--data '" + not_json + "': not JSON"},
+      {"06-coroutines", {"--data", dir}, "--data '" + dir + "': not a regular file"},
+      {"05-promises", {"--files", missing}, "--files '" + missing + "': No such file"},
+      {"05-promises", {"--files", not_json}, "--files '" + not_json + "': not a directory"},
+  };
+  for (const Case& bad : cases) {
+    INFO(bad.program << " " << bad.flags[0] << " " << bad.flags[1]);
+    auto failure =
+        ServerProcess::start_expecting_failure(bad.program, stage_args(10, bad.flags), 5s);
+    CHECK(failure.exit_code == 2);
+    INFO("stderr: " << failure.err);
+    CHECK(failure.err.find(bad.named) != std::string::npos);
+  }
 }

@@ -83,8 +83,8 @@ void ServerProcess::signal_group(int signal) const {
   if (pid_ > 0) kill(-pid_, signal);
 }
 
-ServerProcess ServerProcess::spawn(std::string_view program, std::vector<std::string> args,
-                                   std::chrono::milliseconds wait, bool own_group) {
+ServerProcess ServerProcess::launch(std::string_view program, std::vector<std::string> args,
+                                    bool own_group) {
   ServerProcess server;
   server.stderr_path_ = make_temp_file("tutorial-stderr");
   std::string path = bin_path(program);
@@ -114,6 +114,13 @@ ServerProcess ServerProcess::spawn(std::string_view program, std::vector<std::st
     throw std::runtime_error("cannot start " + path + ": " + std::strerror(rc));
   }
   server.stdout_fd_ = out[0];
+  return server;
+}
+
+ServerProcess ServerProcess::spawn(std::string_view program, std::vector<std::string> args,
+                                   std::chrono::milliseconds wait, bool own_group) {
+  ServerProcess server = launch(program, std::move(args), own_group);
+  std::string path = bin_path(program);
   server.first_line_ = read_line(server.stdout_fd_, Clock::now() + wait);
   server.port_ = port_from_line(server.first_line_);
   if (server.port_ <= 0) {
@@ -221,6 +228,17 @@ bool process_alive(pid_t pid) {
   char state = 0;
   pid_t parent = 0;
   return read_stat(pid, state, parent) && state != 'Z';
+}
+
+StartFailure ServerProcess::start_expecting_failure(std::string_view program,
+                                                    std::vector<std::string> args,
+                                                    std::chrono::milliseconds wait) {
+  ServerProcess server = launch(program, std::move(args), false);
+  StartFailure failure;
+  failure.exit_code = server.wait_for_exit(wait);
+  if (failure.exit_code == -2) server.stop(SIGKILL, std::chrono::seconds(5));
+  failure.err = server.stderr_text();
+  return failure;
 }
 
 }  // namespace test_support

@@ -21,6 +21,13 @@ std::string bin_path(std::string_view program);
 // Absolute path of a file in the source tree.
 std::string source_path(std::string_view relative);
 
+// How a program that must refuse to start ended: its exit code as ServerProcess::stop() reports
+// it (-2 if it was still running after the wait, and then killed) and what it wrote on stderr.
+struct StartFailure {
+  int exit_code = -1;
+  std::string err;
+};
+
 class ServerProcess {
  public:
   // Starts bin/<program> (or an absolute path) and waits for its first stdout line.
@@ -30,6 +37,10 @@ class ServerProcess {
   // The same, as the leader of a new process group, like a job a shell starts: then
   // signal_group() does what Ctrl-C does in a terminal.
   static ServerProcess start_as_group(std::string_view program, std::vector<std::string> args);
+  // Starts a program that should exit by itself, soon, and waits for that.
+  static StartFailure start_expecting_failure(
+      std::string_view program, std::vector<std::string> args,
+      std::chrono::milliseconds wait = std::chrono::seconds(10));
   ~ServerProcess();
   ServerProcess(ServerProcess&& other) noexcept;
   ServerProcess& operator=(ServerProcess&&) = delete;
@@ -52,6 +63,9 @@ class ServerProcess {
 
  private:
   ServerProcess() = default;
+  // Starts the program without waiting for anything.
+  static ServerProcess launch(std::string_view program, std::vector<std::string> args,
+                              bool own_group);
   static ServerProcess spawn(std::string_view program, std::vector<std::string> args,
                              std::chrono::milliseconds wait, bool own_group);
   pid_t pid_ = -1;
