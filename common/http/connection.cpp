@@ -126,14 +126,17 @@ void Connection::parse_buffered() {
   }
 }
 
-// At the client's end of input a request begun but not complete gets a 400 (after the answers
-// before it, as Node gives) instead of a silent close. Bytes held back in unparsed_ come first:
-// while there are any, reading is stopped, so the end is only seen after them.
+// The client's end of input with answers still owed means it has left (Node's default,
+// httpAllowHalfOpen = false): they are dropped, what is queued for writing still goes out. With
+// none owed, a request begun but not complete gets a 400 instead of a silent close. Bytes held
+// back in unparsed_ come first: while there are any, reading is stopped, so the end is only seen
+// after them.
 void Connection::handle_eof() {
   peer_done_ = true;
   stop_reading();
   if (state_ == State::lingering) return close_now();
   if (state_ != State::open) return;
+  if (!pipeline_.empty()) return close_after_writes();  // detaches them: connected() == false
   if (unparsed_.empty() && !parser_.error()) {
     parser_.finish();
     if (parser_.error()) fail_request(*parser_.error());

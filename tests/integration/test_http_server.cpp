@@ -257,20 +257,23 @@ TEST_CASE("a request cut short by the end of the input gets a 400", "[http][inte
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("a request cut short after a full pipeline gets its 400 too", "[http][integration]") {
+// Node's default (httpAllowHalfOpen = false): the end of the input with answers still owed means
+// the client has left. What is already written still goes out; the rest, and the 400 for the
+// request cut short, are dropped, and the connection closes without waiting for /slow.
+TEST_CASE("a client whose input ends while answers are owed gets only what was written",
+          "[http][integration]") {
   ServerProcess server = start_server();
   RawClient client(server.port());
-  std::string requests;
-  for (int i = 0; i < 16; ++i) requests += get("/slow/100");  // the pipeline's limit: 16
-  client.send(requests + "GET /hello HTTP/1.1\r\nHost:");     // held back, then cut short
+  client.send(get("/hello") + get("/slow/2000") + get("/hello") + "GET /hello HTTP/1.1\r\nHost:");
+  auto ended = std::chrono::steady_clock::now();
   ::shutdown(client.fd(), SHUT_WR);
   std::string answers = client.read_until_close(5s);
-  size_t ok = 0;
-  for (size_t at = answers.find("HTTP/1.1 200"); at != std::string::npos;
-       at = answers.find("HTTP/1.1 200", at + 1))
-    ++ok;
-  CHECK(ok == 16);
-  CHECK(answers.find("HTTP/1.1 400") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - ended < 1s);
+  // The first /hello only (answered as it was parsed): not /slow, the /hello behind it, or a 400.
+  CHECK(answers.starts_with("HTTP/1.1 200"));
+  CHECK(answers.ends_with("\r\n\r\nhello\n"));
+  CHECK(answers.find("HTTP/1.1", 1) == std::string::npos);
+  CHECK(test_support::http_get(server.port(), "/hello").body == "hello\n");
   CHECK(server.stop() == 0);
 }
 
@@ -519,7 +522,7 @@ TEST_CASE("SIGTERM answers 503 with Connection: close to what the grace period d
   ServerProcess server = start_server({"--grace", "300"});
   RawClient client(server.port());
   // In request order: one answer within the grace, one not, one never started.
-  client.send(get("/slow/100") + get("/slow/3000") + get("/hello"));
+  client.send(get("/slow/100") + get("/slow/2000") + get("/hello"));
   std::this_thread::sleep_for(50ms);
   REQUIRE(kill(server.pid(), SIGTERM) == 0);
   auto signalled = std::chrono::steady_clock::now();
