@@ -281,17 +281,19 @@ TEST_CASE("stages answer a worker result they cannot use with 502", "[stages][er
 TEST_CASE("stages answer a request target that is not UTF-8 with valid UTF-8 JSON",
           "[stages][errors]") {
   // Escaped and raw bytes that are not UTF-8, in a userId and in a path no route matches; the
-  // error messages echo them.
+  // error messages echo them. llhttp 8 passes raw bytes above 0x7F in a path on to the router;
+  // llhttp 9 may refuse them itself with a 400 that echoes nothing: both are right.
   struct Tried {
     std::string target;
     int status;
+    bool raw;
   };
   auto tried_on = [](const Stage& stage) {
     std::string route = stage.route;
-    return std::vector<Tried>{{route + "%FF%FE", 400},
-                              {route + "\xFF\xFE", 400},
-                              {route + "1\xC0\xAF", 400},
-                              {"/\xFF\xFE", 404}};
+    return std::vector<Tried>{{route + "%FF%FE", 400, false},
+                              {route + "\xFF\xFE", 400, true},
+                              {route + "1\xC0\xAF", 400, true},
+                              {"/\xFF\xFE", 404, true}};
   };
   std::vector<std::vector<HttpResponse>> answers(std::size(kStages));
   for_each_stage_in_parallel([&](const Stage& stage, size_t i) {
@@ -308,10 +310,15 @@ TEST_CASE("stages answer a request target that is not UTF-8 with valid UTF-8 JSO
     REQUIRE(answers[i].size() == tried.size());
     for (size_t t = 0; t < tried.size(); ++t) {
       INFO(kStages[i].program << " " << tried[t].target << " " << answers[i][t].body);
-      CHECK(answers[i][t].status == tried[t].status);
+      const int status = answers[i][t].status;
+      CHECK((status == tried[t].status || (tried[t].raw && status == 400)));
       check_error_body(answers[i][t]);
+      // Raw bytes that reached the router are echoed as U+FFFD, never as themselves.
+      const std::string& body = answers[i][t].body;
+      if (tried[t].raw && (body.find("decode param") != std::string::npos ||
+                           body.find("Cannot GET") != std::string::npos))
+        CHECK(body.find("\xEF\xBF\xBD") != std::string::npos);
     }
-    CHECK(answers[i][1].body.find("\xEF\xBF\xBD\xEF\xBF\xBD") != std::string::npos);  // U+FFFD
   }
 }
 
