@@ -46,6 +46,13 @@ struct Stop {
   bool grace_over = false;
 };
 
+// Calls `step` on every connection. It may close one, which leaves the set only in its close
+// callback; the snapshot keeps the walk valid either way.
+void each_connection(ServerCore& core, void (Connection::*step)()) {
+  for (Connection* connection : std::vector(core.connections.begin(), core.connections.end()))
+    (connection->*step)();
+}
+
 constexpr uint64_t kLastWords = 2000;  // ms for the 503s of a stop to leave
 
 // The grace is over: what is still unanswered gets a 503, and kLastWords later every connection
@@ -135,20 +142,16 @@ void Server::close(std::function<void()> done) {
   core_->on_all_closed = std::move(done);
   if (core_->connections.empty() && core_->on_all_closed)  // never call back from inside close()
     set_immediate(*core_->loop, std::exchange(core_->on_all_closed, nullptr));
-  // shut_down may close a connection, which leaves the set only in its close callback.
-  for (Connection* connection : std::vector(core_->connections.begin(), core_->connections.end()))
-    connection->shut_down();
+  each_connection(*core_, &Connection::shut_down);
 }
 
 void Server::answer_unavailable() {
-  for (Connection* connection : std::vector(core_->connections.begin(), core_->connections.end()))
-    connection->give_up();
+  each_connection(*core_, &Connection::give_up);
 }
 
 void Server::close_connections() {
   core_->stopping = true;
-  for (Connection* connection : std::vector(core_->connections.begin(), core_->connections.end()))
-    connection->close_now();
+  each_connection(*core_, &Connection::close_now);
 }
 
 size_t Server::connection_count() const noexcept {

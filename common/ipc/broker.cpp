@@ -275,15 +275,9 @@ void Broker::fail_all_queued(const Error& error) {
 
 // A full queue first lets go of the queries whose askers have left.
 void Broker::drop_unwanted() {
-  std::deque<PendingQuery> kept;
-  for (auto& pending : queue_) {
-    if (still_wanted(pending)) {
-      kept.push_back(std::move(pending));
-    } else {
-      fail_later(loop_, std::move(pending), cancelled());
-    }
-  }
-  queue_ = std::move(kept);
+  auto unwanted = std::stable_partition(queue_.begin(), queue_.end(), still_wanted);
+  for (auto it = unwanted; it != queue_.end(); ++it) fail_later(loop_, std::move(*it), cancelled());
+  queue_.erase(unwanted, queue_.end());
 }
 
 void Broker::close(std::function<void()> done) {
