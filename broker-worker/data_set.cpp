@@ -2,9 +2,7 @@
 
 #include <array>
 #include <cstdio>
-#include <fstream>
 #include <initializer_list>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -161,17 +159,10 @@ DataSet DataSet::built_in() {
 }
 
 std::optional<DataSet> DataSet::load(const std::string& path, std::string& error) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    error = "cannot read " + path;
-    return std::nullopt;
-  }
-  std::stringstream content;
-  content << file.rdbuf();
-  std::string parse_error;
-  auto doc = common::parse_json(content.str(), &parse_error);
+  std::string problem;
+  auto doc = common::read_json_file(path, &problem);
   if (!doc) {
-    error = path + ": " + parse_error;
+    error = path + ": " + problem;
     return std::nullopt;
   }
   auto data = from_json(*doc, error);

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 namespace common {
@@ -95,6 +98,21 @@ Json copy_json(const rapidjson::Value& value) {
   Json copy;
   copy.CopyFrom(value, copy.GetAllocator());
   return copy;
+}
+
+std::optional<Json> read_json_file(const std::string& path, std::string* error) {
+  std::error_code code;
+  std::string problem = std::filesystem::is_regular_file(path, code)
+                            ? std::string()
+                            : (code ? code.message() : "not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (problem.empty() && !(text << in.rdbuf())) problem = "cannot be read";
+  std::optional<Json> json;
+  if (problem.empty() && !(json = parse_json(text.str(), &problem)))
+    problem.insert(0, "not JSON: ");
+  if (!problem.empty() && error != nullptr) *error = std::move(problem);
+  return json;
 }
 
 std::string error_body(std::string_view message) {

@@ -61,6 +61,10 @@ inline std::string to_json(const rapidjson::Value& value) {
 // all recurse, and a line of a million '[' must cost an error, not the stack.
 constexpr int kMaxJsonDepth = 512;
 std::optional<Json> parse_json(std::string_view text, std::string* error = nullptr);
+// A whole file parsed with parse_json, read with blocking calls: for start-up, never from the
+// loop. On failure `error` (if given) says why: the system's message, "not a regular file",
+// "cannot be read", or "not JSON: " and parse_json's message.
+std::optional<Json> read_json_file(const std::string& path, std::string* error = nullptr);
 
 // A deep copy of a value into a new document (RapidJSON values are move-only).
 Json copy_json(const rapidjson::Value& value);

@@ -5,10 +5,8 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <span>
-#include <sstream>
 #include <stdexcept>
 
 #include "common/json.h"
@@ -65,15 +63,9 @@ void require_directory(std::string_view what, const std::string& path) {
 
 // The worker checks the data set's shape; that it is a readable JSON file is checked here.
 void require_json_file(std::string_view what, const std::string& path) {
-  std::error_code error;
-  std::string problem = std::filesystem::is_regular_file(path, error)
-                            ? std::string()
-                            : (error ? error.message() : "not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  if (problem.empty() && !(text << in.rdbuf())) problem = "cannot be read";
-  if (problem.empty() && !parse_json(text.str(), &problem)) problem.insert(0, "not JSON: ");
-  if (!problem.empty()) throw std::runtime_error(std::string(what) + " '" + path + "': " + problem);
+  std::string problem;
+  if (!read_json_file(path, &problem))
+    throw std::runtime_error(std::string(what) + " '" + path + "': " + problem);
 }
 
 // The arguments after the program name, taken one at a time.

@@ -303,7 +303,8 @@ TEST_CASE("broker-worker --data: bad files are clear errors, good ones are serve
   };
   Ran missing = run({bin_path("broker-worker"), "--data", "/nonexistent/data.json"});
   REQUIRE(missing.exit_code == 2);
-  REQUIRE(missing.err.find("cannot read /nonexistent/data.json") != std::string::npos);
+  REQUIRE(missing.err.find("/nonexistent/data.json: No such file or directory") !=
+          std::string::npos);
   Ran not_json = with_data("{\"users\": [");
   REQUIRE(not_json.exit_code == 2);
   REQUIRE(not_json.err.find("invalid JSON at offset") != std::string::npos);
