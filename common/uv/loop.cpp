@@ -29,20 +29,6 @@ void run_loop(uv_loop_t& loop) {
 
 namespace {
 
-// Closes every handle still open except the next-turn queue's own; returns how many there were
-// (each is a handle someone forgot).
-int close_forgotten_handles(uv_loop_t& loop) noexcept {
-  int forgotten = 0;
-  auto close_forgotten = [](uv_handle_t* handle, void* count) {
-    auto* state = static_cast<LoopState*>(handle->loop->data);
-    if (uv_is_closing(handle) != 0 || (state != nullptr && state->immediates.owns(handle))) return;
-    ++*static_cast<int*>(count);
-    uv_close(handle, nullptr);  // its owner is gone or buggy; at least let the loop close
-  };
-  uv_walk(&loop, close_forgotten, &forgotten);
-  return forgotten;
-}
-
 // Close callbacks run on the next turn; a few turns let chained closes finish too.
 void run_last_turns(uv_loop_t& loop) noexcept {
   for (int turn = 0; turn < 64 && uv_loop_alive(&loop) != 0; ++turn) uv_run(&loop, UV_RUN_NOWAIT);
@@ -50,35 +36,36 @@ void run_last_turns(uv_loop_t& loop) noexcept {
 
 }  // namespace
 
-int close_all_and_drain(uv_loop_t& loop) noexcept {
-  int forgotten = close_forgotten_handles(loop);
-  run_last_turns(loop);
-  if (loop.data != nullptr) {
-    auto& state = *static_cast<LoopState*>(loop.data);
-    state.immediates.close();  // last: close callbacks may still have queued a function
-    run_last_turns(loop);
-    state.trapped = nullptr;  // thrown while closing: no run_loop is left to rethrow it
-  }
-  int rc = uv_loop_close(&loop);
-  return rc == 0 && forgotten > 0 ? UV_EBUSY : rc;
-}
-
 Loop::Loop() {
   check(uv_loop_init(&loop_), "uv_loop_init");
+  open_ = true;
   try {
     state_ = std::make_unique<LoopState>(loop_);
   } catch (...) {
-    close_all_and_drain(loop_);  // a queue handle may be open already
+    close();  // a queue handle may be open already
     throw;
   }
   loop_.data = state_.get();
-  open_ = true;
 }
 
 int Loop::close() noexcept {
-  if (!open_) return 0;
-  open_ = false;  // one attempt: a second uv_loop_close on the same loop is not allowed
-  return close_all_and_drain(loop_);
+  if (!std::exchange(open_, false)) return 0;  // a second uv_loop_close is not allowed
+  int forgotten = 0;  // handles still open, except the next-turn queue's own: someone forgot them
+  auto close_forgotten = [](uv_handle_t* handle, void* count) {
+    auto* state = static_cast<LoopState*>(handle->loop->data);
+    if (uv_is_closing(handle) != 0 || (state != nullptr && state->immediates.owns(handle))) return;
+    ++*static_cast<int*>(count);
+    uv_close(handle, nullptr);  // its owner is gone or buggy; at least let the loop close
+  };
+  uv_walk(&loop_, close_forgotten, &forgotten);
+  run_last_turns(loop_);
+  if (state_) {
+    state_->immediates.close();  // last: close callbacks may still have queued a function
+    run_last_turns(loop_);
+    state_->trapped = nullptr;  // thrown while closing: no run_loop is left to rethrow it
+  }
+  int rc = uv_loop_close(&loop_);
+  return rc == 0 && forgotten > 0 ? UV_EBUSY : rc;
 }
 
 }  // namespace common

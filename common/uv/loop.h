@@ -46,12 +46,6 @@ void guard(uv_loop_t& loop, Body&& body) noexcept {
 // uv_run(UV_RUN_DEFAULT), then rethrows an exception trapped by guard(), if any.
 void run_loop(uv_loop_t& loop);
 
-// Closes every handle not yet closing, runs the loop until all close callbacks (and the
-// functions still queued for the next turn) are done, and closes the loop. Returns 0 only if no
-// handle was still open (a forgotten handle is a bug and gives UV_EBUSY, although the loop is
-// closed all the same) and uv_loop_close succeeded.
-int close_all_and_drain(uv_loop_t& loop) noexcept;
-
 // A loop of our own (tests and stages alike), closed and drained on destruction.
 class Loop {
  public:
@@ -62,7 +56,10 @@ class Loop {
 
   uv_loop_t& get() noexcept { return loop_; }
   operator uv_loop_t&() noexcept { return loop_; }  // NOLINT(google-explicit-constructor)
-  // Closes the loop now; returns what uv_loop_close said (0 = nothing was left behind).
+  // Closes every handle not yet closing, runs the loop until all close callbacks (and the
+  // functions still queued for the next turn) are done, and closes the loop. Returns 0 only if no
+  // handle was still open (a forgotten handle is a bug and gives UV_EBUSY, although the loop is
+  // closed all the same) and uv_loop_close succeeded.
   int close() noexcept;
 
  private:
