@@ -36,14 +36,6 @@ class DepthLimitedDocument : public Json {
   int depth_ = 0;
 };
 
-// Why a raw control character is refused, in the words of the error.
-std::string refused_control(unsigned char byte) {
-  if (byte == 0) return "a NUL byte.";
-  char why[48];
-  std::snprintf(why, sizeof why, "an unescaped control character 0x%02X.", byte);
-  return why;
-}
-
 // The length of the longest prefix of `text` that is valid UTF-8.
 size_t utf8_prefix(std::string_view text) {
   struct Discard {
@@ -75,9 +67,12 @@ std::optional<Json> parse_json(std::string_view text, std::string* error) {
   auto raw_control = std::find_if(text.begin(), text.end(), [](unsigned char byte) {
     return byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r';
   });
-  if (raw_control != text.end())
-    return fail(static_cast<size_t>(raw_control - text.begin()),
-                refused_control(static_cast<unsigned char>(*raw_control)));
+  if (raw_control != text.end()) {
+    auto byte = static_cast<unsigned char>(*raw_control);
+    char why[48] = "a NUL byte.";
+    if (byte != 0) std::snprintf(why, sizeof why, "an unescaped control character 0x%02X.", byte);
+    return fail(static_cast<size_t>(raw_control - text.begin()), why);
+  }
   // Document::Parse without the depth limit; Populate lets our own reader fill the document.
   DepthLimitedDocument document;
   rapidjson::ParseResult result;
