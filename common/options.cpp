@@ -61,13 +61,6 @@ void require_directory(std::string_view what, const std::string& path) {
                            "': " + (error ? error.message() : "not a directory"));
 }
 
-// The worker checks the data set's shape; that it is a readable JSON file is checked here.
-void require_json_file(std::string_view what, const std::string& path) {
-  std::string problem;
-  if (!read_json_file(path, &problem))
-    throw std::runtime_error(std::string(what) + " '" + path + "': " + problem);
-}
-
 // The arguments after the program name, taken one at a time.
 struct Args {
   std::span<const char* const> rest;
@@ -85,14 +78,13 @@ struct Args {
 
 // Answers --help and --version and reads what every program has (PORT first, --host, --quiet);
 // read_arg(args, arg, options) reads the rest, or returns false for an argument it does not
-// know; check_paths(options) then throws std::runtime_error for a path that is not usable. The
-// first mistake is reported the same way for every program. Returns the options, or the exit
-// code to return now.
-template <typename Options, typename ReadArg, typename CheckPaths>
+// know; finish(options) then fills in defaults and throws std::runtime_error for a path that is
+// not usable. The first mistake is reported the same way for every program. Returns the options,
+// or the exit code to return now.
+template <typename Options, typename ReadArg, typename Finish>
 std::variant<Options, int> parse_command_line(int argc, const char* const* argv,
                                               std::string_view usage, std::string_view summary,
-                                              const ReadArg& read_arg,
-                                              const CheckPaths& check_paths) {
+                                              const ReadArg& read_arg, const Finish& finish) {
   std::string_view program = argv[0] != nullptr ? argv[0] : "server";
   program = program.substr(program.rfind('/') + 1);  // npos + 1 == 0: the whole name
   Options options;
@@ -121,7 +113,7 @@ std::variant<Options, int> parse_command_line(int argc, const char* const* argv,
         throw std::invalid_argument("unexpected argument '" + std::string(arg) + "'");
       }
     }
-    check_paths(options);
+    finish(options);
   } catch (const std::invalid_argument& error) {
     std::cerr << program << ": " << error.what() << " (see --help)\n";
     return 2;
@@ -164,16 +156,17 @@ std::variant<StageOptions, int> parse_stage_options(int argc, const char* const*
     }
     return true;
   };
-  auto check_paths = [files](const StageOptions& options) {
-    if (!options.data_file.empty()) require_json_file("--data", options.data_file);
+  auto finish = [files](StageOptions& options) {
+    if (options.workers == 0) options.workers = std::max(1U, uv_available_parallelism());
+    // The worker checks the data set's shape; that it is a readable JSON file is checked here.
+    std::string problem;
+    if (!options.data_file.empty() && !read_json_file(options.data_file, &problem))
+      throw std::runtime_error("--data '" + options.data_file + "': " + problem);
     if (files == Files::served) require_directory("--files", options.files_dir);
   };
   std::string usage(kStageUsage);
   if (files == Files::served) usage += kFilesUsage;
-  auto parsed = parse_command_line<StageOptions>(argc, argv, usage, summary, read_arg, check_paths);
-  if (auto* options = std::get_if<StageOptions>(&parsed); options && options->workers == 0)
-    options->workers = std::max(1U, uv_available_parallelism());
-  return parsed;
+  return parse_command_line<StageOptions>(argc, argv, usage, summary, read_arg, finish);
 }
 // NOLINTEND(clang-analyzer-cplusplus.NewDelete)
 
@@ -186,11 +179,9 @@ std::variant<FileServerOptions, int> parse_file_server_options(int argc, const c
     options.root = arg;
     return true;
   };
-  auto check_paths = [](const FileServerOptions& options) {
-    require_directory("ROOT", options.root);
-  };
+  auto finish = [](const FileServerOptions& options) { require_directory("ROOT", options.root); };
   return parse_command_line<FileServerOptions>(argc, argv, kFileServerUsage, summary, read_arg,
-                                               check_paths);
+                                               finish);
 }
 
 }  // namespace common
