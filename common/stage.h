@@ -57,13 +57,6 @@ class Answer {
  public:
   explicit Answer(http::Response res);
 
-  // A Broker::TimedCallback that notes the query's timing under `bucket`, then calls
-  // done(error, result), a result failing check_result being an error. `done` may be move-only (a
-  // lambda holding a Json), a common::Done of auto_run, or the callback nfbind hands over. It is
-  // always called: ignoring late results is the stage's decision (the lesson), not hidden here.
-  template <typename Callback>
-  [[nodiscard]] Broker::TimedCallback record(std::string bucket, Callback done) const;
-
   // 200 {"user":…,"posts":…,"comments":…} (+ "trace" with ?trace=1) and Server-Timing.
   void json(const rapidjson::Value& user, const rapidjson::Value& posts,
             const rapidjson::Value& comments) const;
@@ -81,6 +74,7 @@ class Answer {
   [[nodiscard]] bool connected() const noexcept;
 
  private:
+  friend class DbQuery;
   struct State;
   void note(std::string bucket, const QueryTiming& timing) const;
   // The one way out: `body` with Server-Timing, or the warning if the request has its answer.
@@ -88,30 +82,28 @@ class Answer {
   std::shared_ptr<State> state_;
 };
 
-template <typename Callback>
-Broker::TimedCallback Answer::record(std::string bucket, Callback done) const {
-  // Broker callbacks are std::function (copyable); a move-only callback is shared instead.
-  auto callback = std::make_shared<Callback>(std::move(done));
-  return [answer = *this, bucket = std::move(bucket), callback](MaybeError error, Json result,
-                                                                QueryTiming timing) {
-    answer.note(bucket, timing);
-    if (!error) error = check_result(bucket, result);
-    (*callback)(std::move(error), std::move(result));
-  };
-}
-
 // The tutorial's db_query(bucket, query, callback), bound to one request: it asks the broker and
 // notes the query's timing in the request's Answer under the same bucket, so a stage names each
 // bucket once. A cheap handle (copies share the answer), meant to be captured by value.
-// `done(error, result)` may be move-only; it is always called, and never inside the call. A query
-// still queued when the client goes never reaches a worker: done gets ECANCELED.
+// `done(error, result)` may be move-only (a lambda holding a Json, a common::Done of auto_run,
+// the callback nfbind hands over); a result failing check_result is an error. It is always
+// called, never inside the call: ignoring late results is the stage's decision (the lesson). A
+// query still queued when the client goes never reaches a worker: done gets ECANCELED.
 class DbQuery {
  public:
   DbQuery(Broker& broker, Answer answer) : broker_(&broker), answer_(std::move(answer)) {}
 
   template <typename Callback>
   void operator()(const std::string& bucket, const Json& query, Callback done) const {
-    broker_->query(bucket, query, answer_.record(bucket, std::move(done)),
+    // Broker callbacks are std::function (copyable); a move-only callback is shared instead.
+    auto callback = std::make_shared<Callback>(std::move(done));
+    auto noted = [answer = answer_, bucket, callback](MaybeError error, Json result,
+                                                      QueryTiming timing) {
+      answer.note(bucket, timing);
+      if (!error) error = check_result(bucket, result);
+      (*callback)(std::move(error), std::move(result));
+    };
+    broker_->query(bucket, query, std::move(noted),
                    [answer = answer_] { return answer.connected(); });
   }
 
