@@ -40,9 +40,10 @@ void submit(uv_loop_t& loop, std::function<void(const uv_fs_t&)> finish, Start s
   });
 }
 
-// For calls whose result is a descriptor or a status (open, close).
-std::function<void(const uv_fs_t&)> with_result(std::function<void(int)> done) {
-  return [done = std::move(done)](const uv_fs_t& req) { done(static_cast<int>(req.result)); };
+// For calls whose result is a number: a descriptor, a status, a byte count.
+template <typename Result>
+std::function<void(const uv_fs_t&)> with_result(std::function<void(Result)> done) {
+  return [done = std::move(done)](const uv_fs_t& req) { done(static_cast<Result>(req.result)); };
 }
 
 }  // namespace
@@ -75,9 +76,8 @@ void fstat(uv_loop_t& loop, uv_file fd, std::function<void(int, const FileStat&)
 
 void read(uv_loop_t& loop, uv_file fd, char* buffer, size_t length, int64_t offset,
           std::function<void(ssize_t)> done) {
-  auto finish = [done = std::move(done)](const uv_fs_t& req) { done(req.result); };
   uv_buf_t buf = uv_buf_init(buffer, static_cast<unsigned>(length));
-  submit(loop, std::move(finish),
+  submit(loop, with_result(std::move(done)),
          [&](uv_fs_t* req) { return uv_fs_read(&loop, req, fd, &buf, 1, offset, on_done); });
 }
 

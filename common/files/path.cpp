@@ -20,26 +20,22 @@ std::string_view strip_absolute_uri(std::string_view path) noexcept {
   return slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
 }
 
-RequestedPath refused(int status) {
-  return RequestedPath{status, {}, false};
-}
-
 }  // namespace
 
 RequestedPath parse_request_path(std::string_view path) {
   path = strip_absolute_uri(path);
-  if (!path.starts_with('/')) return refused(400);
+  if (!path.starts_with('/')) return {.status = 400};
   std::vector<std::string> segments;
   bool names_directory = false;
   for (size_t at = 1; at <= path.size();) {
     size_t end = std::min(path.find('/', at), path.size());
     std::optional<std::string> segment = decode_uri_component(path.substr(at, end - at));
-    if (!segment) return refused(400);
+    if (!segment) return {.status = 400};
     if (segment->find_first_of(std::string_view("/\\\0", 3)) != std::string::npos)
-      return refused(403);  // a separator or NUL hidden in an escape
+      return {.status = 403};  // a separator or NUL hidden in an escape
     names_directory = segment->empty() || *segment == "." || *segment == "..";
     if (*segment == "..") {
-      if (segments.empty()) return refused(403);  // above the root
+      if (segments.empty()) return {.status = 403};  // above the root
       segments.pop_back();
     } else if (!names_directory) {
       segments.push_back(std::move(*segment));

@@ -14,7 +14,7 @@ namespace common::http {
 
 struct RequestedPath {
   int status = 0;               // 0 = usable; 400 = malformed target; 403 = refused
-  std::string relative;         // "/", "/a/b.txt", "/docs/": decoded, normalised, starts with '/'
+  std::string relative{};       // "/", "/a/b.txt", "/docs/": decoded, normalised, starts with '/'
   bool trailing_slash = false;  // the target names a directory ("/docs/", "/docs/.")
 };
 

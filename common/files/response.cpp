@@ -27,7 +27,6 @@ ByteRange partial(uint64_t first, uint64_t last) noexcept {
 ByteRange parse_range(std::string_view header, uint64_t size) noexcept {
   const ByteRange whole{};
   const ByteRange unsatisfiable{ByteRange::Kind::unsatisfiable};
-  header = trim(header);
   size_t equals = header.find('=');
   if (equals == std::string_view::npos || !iequals(trim(header.substr(0, equals)), "bytes"))
     return whole;
