@@ -56,9 +56,9 @@ inline std::string to_json(const rapidjson::Value& value) {
 
 // Parses one JSON value; on failure nullopt and, if `error` is given, "invalid JSON at offset 7:
 // <why>". Raw control characters are errors (tab, newline and carriage return only between
-// tokens), so is a string that is not UTF-8 (JSON text is UTF-8, RFC 8259 §8.1), and so is
-// nesting deeper than kMaxJsonDepth: the parser, the writer and copy_json
-// all recurse, and a line of a million '[' must cost an error, not the stack.
+// tokens), so is a string that is not UTF-8 (JSON text is UTF-8, RFC 8259 §8.1), and so is nesting
+// deeper than kMaxJsonDepth: the parser, the writer and copy_json all recurse, and a line of a
+// million '[' must cost an error, not the stack.
 constexpr int kMaxJsonDepth = 512;
 std::optional<Json> parse_json(std::string_view text, std::string* error = nullptr);
 // A whole file parsed with parse_json, read with blocking calls: for start-up, never from the

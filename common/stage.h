@@ -83,12 +83,10 @@ class Answer {
 };
 
 // The tutorial's db_query(bucket, query, callback), bound to one request: it asks the broker and
-// notes the query's timing in the request's Answer under the same bucket, so a stage names each
-// bucket once. A cheap handle (copies share the answer), meant to be captured by value.
-// `done(error, result)` may be move-only (a lambda holding a Json, a common::Done of auto_run,
-// the callback nfbind hands over); a result failing check_result is an error. It is always
-// called, never inside the call: ignoring late results is the stage's decision (the lesson). A
-// query still queued when the client goes never reaches a worker: done gets ECANCELED.
+// notes the query's timing in the request's Answer under the same bucket. A cheap handle, meant
+// to be captured by value. `done(error, result)` may be move-only; a result failing check_result
+// is an error. It is always called, never inside the call: ignoring late results is the stage's
+// decision (the lesson). A query still queued when the client goes gets ECANCELED.
 class DbQuery {
  public:
   DbQuery(Broker& broker, Answer answer) : broker_(&broker), answer_(std::move(answer)) {}

@@ -56,10 +56,9 @@ class Loop {
 
   uv_loop_t& get() noexcept { return loop_; }
   operator uv_loop_t&() noexcept { return loop_; }  // NOLINT(google-explicit-constructor)
-  // Closes every handle not yet closing, runs the loop until all close callbacks (and the
-  // functions still queued for the next turn) are done, and closes the loop. Returns 0 only if no
-  // handle was still open (a forgotten handle is a bug and gives UV_EBUSY, although the loop is
-  // closed all the same) and uv_loop_close succeeded.
+  // Shuts down as above, also running what is still queued for the next turn. Returns 0 only if
+  // no handle was left open (a forgotten one is a bug: UV_EBUSY, though the loop is closed) and
+  // uv_loop_close succeeded.
   int close() noexcept;
 
  private:
