@@ -47,12 +47,12 @@ void answer(Request request) {
   state->keep_alive = state->request.keep_alive;
   Response res(state);
   RouteMatch match = router().match(state->request.method, state->request.path);
-  if (match.outcome == RouteMatch::Outcome::found) {
+  if (match.route != nullptr) {
     state->request.params = std::move(match.params);
     match.route->handler(state->request, res);
   } else {
     if (!match.allow.empty()) res.set_header("Allow", match.allow);
-    res.error(match.status(), match.message);
+    res.error(match.status, match.message);
   }
   state->sink = nullptr;  // the fake connection goes; the state must not point at it
 }

@@ -160,15 +160,14 @@ void Connection::route(const std::shared_ptr<ResponseState>& state) {
   const Request& req = state->request;
   try {
     RouteMatch match = core_->router.match(req.method, req.path);
-    if (match.outcome == RouteMatch::Outcome::found) {
+    if (match.route != nullptr) {
       state->request.params = std::move(match.params);
       match.route->handler(req, res);
-    } else if (match.outcome == RouteMatch::Outcome::not_found && core_->fallback) {
+    } else if (match.status == 404 && core_->fallback) {
       core_->fallback(req, res);
     } else {
-      if (match.outcome == RouteMatch::Outcome::method_not_allowed)
-        res.set_header("Allow", match.allow);
-      res.error(match.status(), match.message);
+      if (!match.allow.empty()) res.set_header("Allow", match.allow);
+      res.error(match.status, match.message);
     }
   } catch (const std::exception& error) {
     handler_failed(state, error.what());
