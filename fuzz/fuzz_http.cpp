@@ -19,8 +19,6 @@ struct NullSink final : ResponseSink {
   size_t bytes = 0;
   void on_output(ResponseState& state) override { bytes += std::exchange(state.out, {}).size(); }
   bool congested(const ResponseState&) const override { return false; }
-  void on_drain_wanted(ResponseState&) override {}
-  bool closing(const ResponseState&) const override { return false; }
 };
 
 const Router& router() {

@@ -204,15 +204,12 @@ void Connection::send_continue() {
   on_output(*interim);
 }
 
+// core_->stopping makes can_parse() false: nothing new is taken in. The last answer asked for
+// says "Connection: close", unless its head has left already.
 void Connection::shut_down() {
   if (state_ != State::open) return;
-  if (pipeline_.empty() && unparsed_.empty() && !parser_.in_message()) return close_after_writes();
-  // Answer what is in flight, take nothing new (can_parse() is false now); reading goes on so
-  // that input arriving meanwhile is noticed and drained before closing.
-  if (!parsing_ && !unparsed_.empty()) {
-    linger_ = true;
-    unparsed_.clear();  // core_->stopping makes can_parse() false for the rest
-  }
+  if (!pipeline_.empty() && pipeline_.back()->phase == ResponseState::Phase::waiting)
+    pipeline_.back()->keep_alive = false;
   after_flush();
 }
 

@@ -50,8 +50,6 @@ class Connection final : public ResponseSink {
   // ResponseSink
   void on_output(ResponseState& state) override;
   [[nodiscard]] bool congested(const ResponseState& state) const override;
-  void on_drain_wanted(ResponseState& state) override;
-  [[nodiscard]] bool closing(const ResponseState& state) const override;
   [[nodiscard]] bool can_send_files(const ResponseState&) const override { return true; }
 
  private:

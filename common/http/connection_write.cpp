@@ -54,9 +54,9 @@ void Connection::flush_pipeline() {
 // After the pipeline changed: close, or take in more requests, as the situation asks.
 void Connection::after_flush() {
   if (state_ != State::open) return;
-  if (!parsing_ && room_for_more() && can_parse() && !unparsed_.empty()) parse_buffered();
+  if (!unparsed_.empty()) parse_buffered();  // or drops them, if they will never be parsed
   if (state_ != State::open) return;
-  if (pipeline_.empty() && unparsed_.empty() && (core_->stopping || peer_done_ || !can_parse()))
+  if (pipeline_.empty() && unparsed_.empty() && (peer_done_ || !can_parse()))
     return close_after_writes();
   if (!parsing_ && room_for_more() && can_parse()) start_reading();
   update_timer();
@@ -73,17 +73,6 @@ bool Connection::congested(const ResponseState& state) const {
 bool Connection::write_queue_full() const {
   auto* s = reinterpret_cast<const uv_stream_t*>(&tcp_);
   return uv_stream_get_write_queue_size(s) > core_->config.write_high_water;
-}
-
-bool Connection::closing(const ResponseState& state) const {
-  // When the server stops, the last answer already asked for says goodbye.
-  return core_->stopping && !pipeline_.empty() && pipeline_.back().get() == &state;
-}
-
-void Connection::on_drain_wanted(ResponseState& state) {
-  auto same = [&](const auto& queued) { return queued.get() == &state; };
-  auto queued = std::find_if(pipeline_.begin(), pipeline_.end(), same);
-  if (queued != pipeline_.end()) notify_drain(*queued, false);  // now, or once it can produce
 }
 
 // Calls state.drain if it is set and the answer may produce again; `now` only from on_write.

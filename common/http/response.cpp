@@ -37,7 +37,6 @@ void Response::begin(int status, std::string_view content_type, std::optional<ui
   const bool body_allowed = status >= 200 && status != 204 && status != 304;
   s.status = status;
   s.head_only = s.request.method == "HEAD" || !body_allowed;
-  if (s.sink->closing(s)) s.keep_alive = false;
   if (body_allowed && length) s.declared_length = length;
   if (body_allowed && !length) {
     s.chunked = !http10;
@@ -122,12 +121,11 @@ bool Response::should_pause() const {
 
 void Response::on_drain(std::function<void()> resume) {
   state_->drain = std::move(resume);
-  if (state_->sink != nullptr) {
-    state_->sink->on_drain_wanted(*state_);
-  } else if (state_->loop != nullptr) {
-    // Gone already: let the producer meet connected() == false on the next turn.
-    set_immediate(*state_->loop, std::exchange(state_->drain, nullptr));
-  }
+  if (connected() && state_->sink->congested(*state_)) return;  // the connection calls it later
+  // Not paused, or gone (the producer meets connected() == false): on the next turn.
+  set_immediate(*state_->loop, [state = state_] {
+    if (std::function<void()> resume = std::exchange(state->drain, nullptr)) resume();
+  });
 }
 
 bool Response::send_file(uv_file fd, uint64_t offset, uint64_t length,
