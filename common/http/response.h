@@ -105,7 +105,6 @@ class Response {
 
  private:
   void begin(int status, std::string_view content_type, std::optional<uint64_t> length);
-  void flush();
   std::shared_ptr<ResponseState> state_;
 };
 
