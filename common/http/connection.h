@@ -97,9 +97,9 @@ class Connection final : public ResponseSink {
   static void on_timeout(uv_timer_t* timer);
 
   // File bodies (connection_write.cpp)
-  bool pump_file(ResponseState& head);
-  bool write_file_piece(ResponseState& head);
-  bool fail_file(ResponseState& head, int status);
+  void pump_file(ResponseState& head);
+  void write_file_piece(ResponseState& head);
+  void fail_file(ResponseState& head, int status);
   void finish_file(ResponseState& state, int status);
 
   std::shared_ptr<ServerCore> core_;
