@@ -189,10 +189,9 @@ void Connection::fail_request(const ParseError& error) {
   linger_ = true;  // the rest of what the client sends will not be read
   if (core_->config.access_log)
     std::fprintf(stderr, "http: refused a request: %d %s\n", error.status, error.message.c_str());
-  Request request;
-  request.arrived = std::chrono::steady_clock::now();
-  request.keep_alive = false;  // the byte stream can no longer be trusted
-  Response(enqueue(std::move(request))).error(error.status, error.message);
+  std::shared_ptr<ResponseState> refused = enqueue(Request{});  // no method: not logged
+  refused->keep_alive = false;  // the byte stream can no longer be trusted
+  Response(refused).error(error.status, error.message);
 }
 
 // "100 Continue" takes its place in the pipeline like an answer, so that it leaves after the
@@ -223,9 +222,8 @@ void Connection::give_up() {
   if (state_ != State::open || unfinished == pipeline_.end()) return;
   if ((*unfinished)->phase == ResponseState::Phase::streaming) return close_now();
   (*unfinished)->headers.clear();  // set by the handler for an answer that will not be
-  Response late(*unfinished);
-  late.set_header("Connection", "close");
-  late.error(503, "the server is shutting down");
+  (*unfinished)->keep_alive = false;
+  Response(*unfinished).error(503, "the server is shutting down");
 }
 
 }  // namespace common::http
