@@ -128,9 +128,8 @@ void Connection::parse_buffered() {
 
 // The client's end of input with answers still owed means it has left (Node's default,
 // httpAllowHalfOpen = false): they are dropped, what is queued for writing still goes out. With
-// none owed, a request begun but not complete gets a 400 instead of a silent close. Bytes held
-// back in unparsed_ come first: while there are any, reading is stopped, so the end is only seen
-// after them.
+// none owed, a request begun but not complete gets a 400 instead of a silent close. (Reading is
+// stopped while unparsed_ holds bytes, so they come first.)
 void Connection::handle_eof() {
   peer_done_ = true;
   stop_reading();
@@ -212,9 +211,7 @@ void Connection::shut_down() {
   after_flush();
 }
 
-// The grace of a stop is over. The first request still waiting for its answer gets a 503 that
-// closes the connection (those pipelined behind it get none: the close tells the client); an
-// answer half streamed cannot be finished, so its connection closes at once.
+// Server::answer_unavailable. Requests pipelined behind the 503 get nothing: the close tells them.
 void Connection::give_up() {
   auto unfinished = std::find_if(pipeline_.begin(), pipeline_.end(), [](const auto& state) {
     return state->phase != ResponseState::Phase::ended;

@@ -41,7 +41,6 @@ struct ServerCore {
 
 class Connection final : public ResponseSink {
  public:
-  // Accepts one pending connection; the Connection owns itself from then on.
   static void accept(const std::shared_ptr<ServerCore>& core, uv_stream_t* listener);
   void shut_down();  // server stopping: answer what is in flight, then close
   void close_now();  // drop everything (pending answers see connected() == false)

@@ -194,9 +194,8 @@ void Connection::update_timer(bool restart) {
               : parser_.in_message()                       ? Wait::body
               : pipeline_.empty()                          ? Wait::idle
                                                            : Wait::none;
-  // A new request is progress even when the wait looks the same: a request answered at once
-  // takes the connection from idle to idle, and its clock must start again. Not for a stalled
-  // write, though: there only the client reading counts (after_write), or a client that never
+  // A new request is progress even from idle to idle, so the clock starts again; not for a
+  // stalled write, where only the client reading counts (after_write), or a client that never
   // reads could keep its connection by asking again now and then.
   if (requests_seen_ != requests_at_arm_) {
     requests_at_arm_ = requests_seen_;
