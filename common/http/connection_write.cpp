@@ -74,13 +74,13 @@ bool Connection::write_queue_full() const {
   return uv_stream_get_write_queue_size(s) > core_->config.write_high_water;
 }
 
-// Calls state.drain if it is set and the answer may produce again; `now` only from on_write.
+// Calls state.drain if it is set and the answer may produce again: at once from on_write
+// (`now`), else on the next turn (Response::on_drain posts it).
 void Connection::notify_drain(const std::shared_ptr<ResponseState>& state, bool now) {
   if (!state->drain || (state->sink != nullptr && congested(*state))) return;
-  if (now) return std::exchange(state->drain, nullptr)();
-  set_immediate(*core_->loop, [state] {
-    if (std::function<void()> resume = std::exchange(state->drain, nullptr)) resume();
-  });
+  std::function<void()> resume = std::exchange(state->drain, nullptr);
+  if (now) return resume();
+  Response(state).on_drain(std::move(resume));
 }
 
 // Queues `data` behind what is queued already. uv_write writes at once when nothing is waiting

@@ -120,7 +120,7 @@ void Response::on_drain(std::function<void()> resume) {
   if (connected() && state_->sink->congested(*state_)) return;  // the connection calls it later
   // Not paused, or gone (the producer meets connected() == false): on the next turn.
   set_immediate(*state_->loop, [state = state_] {
-    if (std::function<void()> resume = std::exchange(state->drain, nullptr)) resume();
+    if (std::function<void()> drain = std::exchange(state->drain, nullptr)) drain();
   });
 }
 
@@ -138,10 +138,8 @@ bool Response::send_file(uv_file fd, uint64_t offset, uint64_t length,
   if (!s.sink->can_send_files(s)) return false;
   if (s.declared_length) length = std::min(length, *s.declared_length - s.body_bytes);
   s.body_bytes += length;
-  if (s.declared_length && s.body_bytes < *s.declared_length) s.short_body = true;
   s.file = FileBody{fd, offset, length, false, std::move(done)};
-  s.phase = ResponseState::Phase::ended;  // the file is the last part of the body
-  s.sink->on_output(s);
+  end();  // the file is the last part of the body
   return true;
 }
 
