@@ -19,8 +19,6 @@ struct NullSink final : ResponseSink {
   size_t bytes = 0;
   void on_output(ResponseState& state) override { bytes += std::exchange(state.out, {}).size(); }
   bool congested(const ResponseState&) const override { return false; }
-  void on_drain_wanted(ResponseState&) override {}
-  bool closing(const ResponseState&) const override { return false; }
 };
 
 const Router& router() {
@@ -47,12 +45,12 @@ void answer(Request request) {
   state->keep_alive = state->request.keep_alive;
   Response res(state);
   RouteMatch match = router().match(state->request.method, state->request.path);
-  if (match.outcome == RouteMatch::Outcome::found) {
+  if (match.route != nullptr) {
     state->request.params = std::move(match.params);
     match.route->handler(state->request, res);
   } else {
     if (!match.allow.empty()) res.set_header("Allow", match.allow);
-    res.error(match.status(), match.message);
+    res.error(match.status, match.message);
   }
   state->sink = nullptr;  // the fake connection goes; the state must not point at it
 }

@@ -31,8 +31,7 @@ struct Validators {
 [[nodiscard]] std::optional<std::time_t> parse_http_date(std::string_view text);
 
 // True if a GET or HEAD may be answered 304: If-None-Match lists our ETag (weak comparison) or
-// "*"; or, only when If-None-Match is absent, If-Modified-Since is a valid date not older than
-// the file.
+// "*", or, without If-None-Match, If-Modified-Since is a valid date not older than the file.
 [[nodiscard]] bool not_modified(const Request& request, const Validators& file);
 
 // True if a Range header may be honoured: If-Range is absent, or it is our strong ETag, or

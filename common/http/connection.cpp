@@ -128,9 +128,8 @@ void Connection::parse_buffered() {
 
 // The client's end of input with answers still owed means it has left (Node's default,
 // httpAllowHalfOpen = false): they are dropped, what is queued for writing still goes out. With
-// none owed, a request begun but not complete gets a 400 instead of a silent close. Bytes held
-// back in unparsed_ come first: while there are any, reading is stopped, so the end is only seen
-// after them.
+// none owed, a request begun but not complete gets a 400 instead of a silent close. (Reading is
+// stopped while unparsed_ holds bytes, so they come first.)
 void Connection::handle_eof() {
   peer_done_ = true;
   stop_reading();
@@ -160,15 +159,14 @@ void Connection::route(const std::shared_ptr<ResponseState>& state) {
   const Request& req = state->request;
   try {
     RouteMatch match = core_->router.match(req.method, req.path);
-    if (match.outcome == RouteMatch::Outcome::found) {
+    if (match.route != nullptr) {
       state->request.params = std::move(match.params);
       match.route->handler(req, res);
-    } else if (match.outcome == RouteMatch::Outcome::not_found && core_->fallback) {
+    } else if (match.status == 404 && core_->fallback) {
       core_->fallback(req, res);
     } else {
-      if (match.outcome == RouteMatch::Outcome::method_not_allowed)
-        res.set_header("Allow", match.allow);
-      res.error(match.status(), match.message);
+      if (!match.allow.empty()) res.set_header("Allow", match.allow);
+      res.error(match.status, match.message);
     }
   } catch (const std::exception& error) {
     handler_failed(state, error.what());
@@ -190,10 +188,9 @@ void Connection::fail_request(const ParseError& error) {
   linger_ = true;  // the rest of what the client sends will not be read
   if (core_->config.access_log)
     std::fprintf(stderr, "http: refused a request: %d %s\n", error.status, error.message.c_str());
-  Request request;
-  request.arrived = std::chrono::steady_clock::now();
-  request.keep_alive = false;  // the byte stream can no longer be trusted
-  Response(enqueue(std::move(request))).error(error.status, error.message);
+  std::shared_ptr<ResponseState> refused = enqueue(Request{});  // no method: not logged
+  refused->keep_alive = false;  // the byte stream can no longer be trusted
+  Response(refused).error(error.status, error.message);
 }
 
 // "100 Continue" takes its place in the pipeline like an answer, so that it leaves after the
@@ -205,21 +202,16 @@ void Connection::send_continue() {
   on_output(*interim);
 }
 
+// core_->stopping makes can_parse() false: nothing new is taken in. The last answer asked for
+// says "Connection: close", unless its head has left already.
 void Connection::shut_down() {
   if (state_ != State::open) return;
-  if (pipeline_.empty() && unparsed_.empty() && !parser_.in_message()) return close_after_writes();
-  // Answer what is in flight, take nothing new (can_parse() is false now); reading goes on so
-  // that input arriving meanwhile is noticed and drained before closing.
-  if (!parsing_ && !unparsed_.empty()) {
-    linger_ = true;
-    unparsed_.clear();  // core_->stopping makes can_parse() false for the rest
-  }
+  if (!pipeline_.empty() && pipeline_.back()->phase == ResponseState::Phase::waiting)
+    pipeline_.back()->keep_alive = false;
   after_flush();
 }
 
-// The grace of a stop is over. The first request still waiting for its answer gets a 503 that
-// closes the connection (those pipelined behind it get none: the close tells the client); an
-// answer half streamed cannot be finished, so its connection closes at once.
+// Server::answer_unavailable. Requests pipelined behind the 503 get nothing: the close tells them.
 void Connection::give_up() {
   auto unfinished = std::find_if(pipeline_.begin(), pipeline_.end(), [](const auto& state) {
     return state->phase != ResponseState::Phase::ended;
@@ -227,9 +219,8 @@ void Connection::give_up() {
   if (state_ != State::open || unfinished == pipeline_.end()) return;
   if ((*unfinished)->phase == ResponseState::Phase::streaming) return close_now();
   (*unfinished)->headers.clear();  // set by the handler for an answer that will not be
-  Response late(*unfinished);
-  late.set_header("Connection", "close");
-  late.error(503, "the server is shutting down");
+  (*unfinished)->keep_alive = false;
+  Response(*unfinished).error(503, "the server is shutting down");
 }
 
 }  // namespace common::http

@@ -41,7 +41,6 @@ struct ServerCore {
 
 class Connection final : public ResponseSink {
  public:
-  // Accepts one pending connection; the Connection owns itself from then on.
   static void accept(const std::shared_ptr<ServerCore>& core, uv_stream_t* listener);
   void shut_down();  // server stopping: answer what is in flight, then close
   void close_now();  // drop everything (pending answers see connected() == false)
@@ -50,8 +49,6 @@ class Connection final : public ResponseSink {
   // ResponseSink
   void on_output(ResponseState& state) override;
   [[nodiscard]] bool congested(const ResponseState& state) const override;
-  void on_drain_wanted(ResponseState& state) override;
-  [[nodiscard]] bool closing(const ResponseState& state) const override;
   [[nodiscard]] bool can_send_files(const ResponseState&) const override { return true; }
 
  private:
@@ -99,9 +96,9 @@ class Connection final : public ResponseSink {
   static void on_timeout(uv_timer_t* timer);
 
   // File bodies (connection_write.cpp)
-  bool pump_file(ResponseState& head);
-  bool write_file_piece(ResponseState& head);
-  bool fail_file(ResponseState& head, int status);
+  void pump_file(ResponseState& head);
+  void write_file_piece(ResponseState& head);
+  void fail_file(ResponseState& head, int status);
   void finish_file(ResponseState& state, int status);
 
   std::shared_ptr<ServerCore> core_;

@@ -34,14 +34,13 @@ void Connection::on_output(ResponseState& state) {
 // Sends what the front answers have produced; a finished answer makes room for the next.
 void Connection::flush_pipeline() {
   while (!pipeline_.empty() && state_ == State::open) {
-    // Held here: a failed write closes the connection, which empties the pipeline, and an
-    // answer given synchronously has no other owner left.
+    // Held here: a failed write empties the pipeline, which may have been its last owner.
     std::shared_ptr<ResponseState> head_owner = pipeline_.front();
     ResponseState& head = *head_owner;
     if (!head.out.empty()) write(std::exchange(head.out, std::string()));
     if (state_ != State::open) break;
-    if (head.file && !pump_file(head)) break;  // on_write brings us back here
-    if (head.phase != ResponseState::Phase::ended || state_ != State::open) break;
+    if (head.file) pump_file(head);  // until it is sent, on_write brings us back here
+    if (head.file || head.phase != ResponseState::Phase::ended || state_ != State::open) break;
     pipeline_.pop_front();
     head.sink = nullptr;
     log_access(head);
@@ -54,9 +53,9 @@ void Connection::flush_pipeline() {
 // After the pipeline changed: close, or take in more requests, as the situation asks.
 void Connection::after_flush() {
   if (state_ != State::open) return;
-  if (!parsing_ && room_for_more() && can_parse() && !unparsed_.empty()) parse_buffered();
+  if (!unparsed_.empty()) parse_buffered();  // or drops them, if they will never be parsed
   if (state_ != State::open) return;
-  if (pipeline_.empty() && unparsed_.empty() && (core_->stopping || peer_done_ || !can_parse()))
+  if (pipeline_.empty() && unparsed_.empty() && (peer_done_ || !can_parse()))
     return close_after_writes();
   if (!parsing_ && room_for_more() && can_parse()) start_reading();
   update_timer();
@@ -75,24 +74,13 @@ bool Connection::write_queue_full() const {
   return uv_stream_get_write_queue_size(s) > core_->config.write_high_water;
 }
 
-bool Connection::closing(const ResponseState& state) const {
-  // When the server stops, the last answer already asked for says goodbye.
-  return core_->stopping && !pipeline_.empty() && pipeline_.back().get() == &state;
-}
-
-void Connection::on_drain_wanted(ResponseState& state) {
-  auto same = [&](const auto& queued) { return queued.get() == &state; };
-  auto queued = std::find_if(pipeline_.begin(), pipeline_.end(), same);
-  if (queued != pipeline_.end()) notify_drain(*queued, false);  // now, or once it can produce
-}
-
-// Calls state.drain if it is set and the answer may produce again; `now` only from on_write.
+// Calls state.drain if it is set and the answer may produce again: at once from on_write
+// (`now`), else on the next turn (Response::on_drain posts it).
 void Connection::notify_drain(const std::shared_ptr<ResponseState>& state, bool now) {
   if (!state->drain || (state->sink != nullptr && congested(*state))) return;
-  if (now) return std::exchange(state->drain, nullptr)();
-  set_immediate(*core_->loop, [state] {
-    if (std::function<void()> resume = std::exchange(state->drain, nullptr)) resume();
-  });
+  std::function<void()> resume = std::exchange(state->drain, nullptr);
+  if (now) return resume();
+  Response(state).on_drain(std::move(resume));
 }
 
 // Queues `data` behind what is queued already. uv_write writes at once when nothing is waiting
@@ -121,10 +109,8 @@ void Connection::after_write(int status) {
   if (status < 0) return close_now();
   if (state_ == State::closing && writes_pending_ == 0) return begin_shutdown();
   if (state_ != State::open) return;
-  if (writes_pending_ == 0 && !pipeline_.empty() && pipeline_.front()->file) flush_pipeline();
-  if (state_ != State::open) return;
   if (!pipeline_.empty()) notify_drain(pipeline_.front(), true);
-  after_flush();       // the queue shrank: requests held back by it may come in now
+  flush_pipeline();    // a file body goes on; requests held back by the queue may come in now
   update_timer(true);  // progress: the write-stall clock starts again
 }
 
@@ -208,9 +194,8 @@ void Connection::update_timer(bool restart) {
               : parser_.in_message()                       ? Wait::body
               : pipeline_.empty()                          ? Wait::idle
                                                            : Wait::none;
-  // A new request is progress even when the wait looks the same: a request answered at once
-  // takes the connection from idle to idle, and its clock must start again. Not for a stalled
-  // write, though: there only the client reading counts (after_write), or a client that never
+  // A new request is progress even from idle to idle, so the clock starts again; not for a
+  // stalled write, where only the client reading counts (after_write), or a client that never
   // reads could keep its connection by asking again now and then.
   if (requests_seen_ != requests_at_arm_) {
     requests_at_arm_ = requests_seen_;
@@ -236,19 +221,16 @@ void Connection::on_timeout(uv_timer_t* timer) {
   guard(*self->core_->loop, [&] { self->close_now(); });
 }
 
-// File bodies (Response::send_file).
-//
-// sendfile(2) copies from the page cache to the socket inside the kernel. We call it from the
-// loop thread on the non-blocking socket: it moves what the socket buffer can take and returns
-// at once (reading a regular file never waits long, unlike a slow client). When the socket is
-// full (EAGAIN) we need to learn when it has room again; libuv tells a stream's owner that only
-// through a write's callback, so we queue the next small piece of the file as an ordinary
-// uv_write, and its on_write brings us back to sendfile. The same queued write ends a burst of
-// kBurst bytes, so one big download cannot hold the loop while other clients wait.
+// File bodies (Response::send_file). sendfile(2) copies from the page cache to the socket in the
+// kernel; on our non-blocking socket it moves what the socket buffer can take and returns at once
+// (a regular file never makes it wait long). libuv tells us that a full socket (EAGAIN) has room
+// again only through a write's callback, so the next small piece of the file goes as an ordinary
+// uv_write, whose on_write brings us back to sendfile. The same ends a burst of kBurst bytes, so
+// one big download cannot hold the loop while other clients wait.
 
-// Returns true once the head's file part is finished (sent or failed), false while it waits.
-bool Connection::pump_file(ResponseState& head) {
-  if (writes_pending_ > 0) return false;  // the bytes before ours go first; on_write resumes
+// Sends what it can of the head's file; head.file is reset once it is all sent (or failed).
+void Connection::pump_file(ResponseState& head) {
+  if (writes_pending_ > 0) return;  // the bytes before ours go first; on_write resumes
   FileBody& file = *head.file;
   uv_os_fd_t socket = -1;
   if (int rc = uv_fileno(reinterpret_cast<uv_handle_t*>(&tcp_), &socket); rc < 0)
@@ -271,16 +253,12 @@ bool Connection::pump_file(ResponseState& head) {
       return fail_file(head, uv_translate_sys_error(errno));
     }
   }
-  if (file.remaining == 0) {
-    finish_file(head, 0);
-    return true;
-  }
-  return write_file_piece(head);
+  if (file.remaining == 0) return finish_file(head, 0);
+  write_file_piece(head);
 }
 
-// Queues the next piece of the file as a normal write, whose callback resumes pump_file (which
-// finishes the file once nothing remains).
-bool Connection::write_file_piece(ResponseState& head) {
+// Queues the next piece of the file as a normal write, whose callback resumes pump_file.
+void Connection::write_file_piece(ResponseState& head) {
   FileBody& file = *head.file;
   std::string piece(std::min(file.remaining, kPiece), '\0');
   ssize_t n = -1;
@@ -292,17 +270,15 @@ bool Connection::write_file_piece(ResponseState& head) {
   file.offset += static_cast<uint64_t>(n);
   file.remaining -= static_cast<uint64_t>(n);
   write(std::move(piece));
-  return false;
 }
 
 // The body cannot be completed: the client must not wait for bytes that will never come.
-bool Connection::fail_file(ResponseState& head, int status) {
+void Connection::fail_file(ResponseState& head, int status) {
   if (status != UV_EPIPE && status != UV_ECONNRESET)  // a client leaving is no news
     std::fprintf(stderr, "http: sending a file for %s failed: %s\n", head.request.target.c_str(),
                  uv_strerror(status));
   finish_file(head, status);
   close_now();
-  return false;
 }
 
 // Hands `done` its status on the next turn of the loop (never from inside send_file).

@@ -1,9 +1,6 @@
 #include "common/http/parser.h"
 
 #include <algorithm>
-#include <utility>
-
-#include "common/http/request.h"
 
 namespace common::http {
 namespace {

@@ -50,8 +50,7 @@ class RequestParser {
   [[nodiscard]] bool reading_headers() const noexcept { return in_headers_; }
   // Some bytes of a request not yet complete have been parsed.
   [[nodiscard]] bool in_message() const noexcept { return in_message_; }
-  // The last request ended the connection (no keep-alive, Upgrade, CONNECT): nothing more is
-  // parsed.
+  // The last request closed the connection (no keep-alive, Upgrade, CONNECT): parsing is over.
   [[nodiscard]] bool closed() const noexcept { return closed_; }
   // The request being read expects "100 Continue" (HTTP/1.1, Expect: 100-continue) and its body
   // has not arrived yet. True once per request.

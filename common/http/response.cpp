@@ -37,7 +37,6 @@ void Response::begin(int status, std::string_view content_type, std::optional<ui
   const bool body_allowed = status >= 200 && status != 204 && status != 304;
   s.status = status;
   s.head_only = s.request.method == "HEAD" || !body_allowed;
-  if (s.sink->closing(s)) s.keep_alive = false;
   if (body_allowed && length) s.declared_length = length;
   if (body_allowed && !length) {
     s.chunked = !http10;
@@ -58,10 +57,6 @@ void Response::begin(int status, std::string_view content_type, std::optional<ui
   out.append("\r\n");
 }
 
-void Response::flush() {
-  if (state_->sink != nullptr) state_->sink->on_output(*state_);
-}
-
 void Response::send(int status, std::string_view body, std::string_view content_type) {
   if (answered()) return;
   state_->phase = ResponseState::Phase::ended;
@@ -69,7 +64,7 @@ void Response::send(int status, std::string_view body, std::string_view content_
   begin(status, content_type, body.size());
   if (!state_->head_only) state_->out.append(body);
   state_->body_bytes = body.size();
-  flush();
+  state_->sink->on_output(*state_);
 }
 
 void Response::json(int status, const rapidjson::Value& value) {
@@ -86,7 +81,7 @@ void Response::start(int status, Headers headers, std::optional<uint64_t> conten
   if (!connected()) return;
   for (auto& header : headers) set_header(std::move(header.first), std::move(header.second));
   begin(status, {}, content_length);  // a Content-Type, if any, came with the headers
-  flush();
+  state_->sink->on_output(*state_);
 }
 
 void Response::write(std::string_view chunk) {
@@ -102,7 +97,7 @@ void Response::write(std::string_view chunk) {
     s.out.append(chunk);
   }
   s.body_bytes += chunk.size();
-  flush();
+  s.sink->on_output(s);
 }
 
 void Response::end() {
@@ -113,7 +108,7 @@ void Response::end() {
   if (!connected()) return;
   if (s.chunked && !s.head_only) s.out.append("0\r\n\r\n");
   if (s.declared_length && !s.head_only && s.body_bytes < *s.declared_length) s.short_body = true;
-  flush();
+  s.sink->on_output(s);
 }
 
 bool Response::should_pause() const {
@@ -122,12 +117,11 @@ bool Response::should_pause() const {
 
 void Response::on_drain(std::function<void()> resume) {
   state_->drain = std::move(resume);
-  if (state_->sink != nullptr) {
-    state_->sink->on_drain_wanted(*state_);
-  } else if (state_->loop != nullptr) {
-    // Gone already: let the producer meet connected() == false on the next turn.
-    set_immediate(*state_->loop, std::exchange(state_->drain, nullptr));
-  }
+  if (connected() && state_->sink->congested(*state_)) return;  // the connection calls it later
+  // Not paused, or gone (the producer meets connected() == false): on the next turn.
+  set_immediate(*state_->loop, [state = state_] {
+    if (std::function<void()> drain = std::exchange(state->drain, nullptr)) drain();
+  });
 }
 
 bool Response::send_file(uv_file fd, uint64_t offset, uint64_t length,
@@ -144,10 +138,8 @@ bool Response::send_file(uv_file fd, uint64_t offset, uint64_t length,
   if (!s.sink->can_send_files(s)) return false;
   if (s.declared_length) length = std::min(length, *s.declared_length - s.body_bytes);
   s.body_bytes += length;
-  if (s.declared_length && s.body_bytes < *s.declared_length) s.short_body = true;
   s.file = FileBody{fd, offset, length, false, std::move(done)};
-  s.phase = ResponseState::Phase::ended;  // the file is the last part of the body
-  flush();
+  end();  // the file is the last part of the body
   return true;
 }
 

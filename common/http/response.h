@@ -41,8 +41,6 @@ class ResponseSink {
  public:
   virtual void on_output(ResponseState& state) = 0;  // new bytes in state.out, or the end
   [[nodiscard]] virtual bool congested(const ResponseState& state) const = 0;
-  virtual void on_drain_wanted(ResponseState& state) = 0;  // state.drain was just set
-  [[nodiscard]] virtual bool closing(const ResponseState& state) const = 0;  // "Connection: close"
   // Whether this sink can send a FileBody itself; the default (tests' fakes) cannot.
   [[nodiscard]] virtual bool can_send_files(const ResponseState&) const { return false; }
 
@@ -107,7 +105,6 @@ class Response {
 
  private:
   void begin(int status, std::string_view content_type, std::optional<uint64_t> length);
-  void flush();
   std::shared_ptr<ResponseState> state_;
 };
 

@@ -72,7 +72,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     if (route.method == "GET") add_allowed(result.allow, "HEAD");
   }
   if (result.route == nullptr) {
-    if (!result.allow.empty()) result.outcome = RouteMatch::Outcome::method_not_allowed;
+    if (!result.allow.empty()) result.status = 405;
     return result;
   }
   result.allow.clear();
@@ -81,13 +81,11 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     const std::string& expected = result.route->segments[i];
     if (!is_param(expected)) continue;
     std::optional<std::string> decoded = decode_uri_component((*segments)[i]);
-    if (!decoded) {
-      std::string message = "Failed to decode param '" + std::string((*segments)[i]) + "'";
-      return RouteMatch{RouteMatch::Outcome::bad_param, nullptr, {}, {}, std::move(message)};
-    }
+    if (!decoded)
+      return {400, nullptr, {}, {}, "Failed to decode param '" + std::string((*segments)[i]) + "'"};
     result.params.insert_or_assign(expected.substr(1), std::move(*decoded));
   }
-  result.outcome = RouteMatch::Outcome::found;
+  result.status = 200;
   result.message.clear();
   return result;
 }

@@ -20,25 +20,18 @@ struct Route {
   Handler handler;
 };
 
+// Found (200, with route and params), or why not: 404, 405 (with allow) or 400 (a bad escape).
 struct RouteMatch {
-  enum class Outcome { found, not_found, method_not_allowed, bad_param };
-  Outcome outcome = Outcome::not_found;
-  const Route* route = nullptr;                         // when found
-  std::unordered_map<std::string, std::string> params;  // decoded, when found
-  std::string allow;                                    // "GET, HEAD" for method_not_allowed
-  std::string message;  // for every outcome but found: the text of the JSON error
-  [[nodiscard]] int status() const noexcept {
-    return outcome == Outcome::found                ? 200
-           : outcome == Outcome::bad_param          ? 400
-           : outcome == Outcome::method_not_allowed ? 405
-                                                    : 404;
-  }
+  int status = 404;
+  const Route* route = nullptr;
+  std::unordered_map<std::string, std::string> params;  // decoded
+  std::string allow;                                    // for a 405: "GET, HEAD"
+  std::string message;                                  // unless found: the text of the JSON error
 };
 
 class Router {
  public:
-  // Throws std::invalid_argument for a pattern that does not start with '/' or has an empty
-  // `:` name.
+  // Throws std::invalid_argument for a pattern not starting with '/' or with an empty `:` name.
   void add(std::string_view method, std::string_view pattern, Handler handler);
   [[nodiscard]] RouteMatch match(std::string_view method, std::string_view path) const;
 

@@ -112,8 +112,7 @@ int Server::listen(const std::string& host, int port) {
   const std::string where = host + ":" + std::to_string(port);  // EADDRINUSE names the port
   check(uv_tcp_bind(listener_->get(), reinterpret_cast<const sockaddr*>(&address), 0),
         "uv_tcp_bind " + where);
-  check(uv_listen(listener_->stream(), 511, on_connection),
-        "uv_listen " + where);  // EADDRINUSE shows here
+  check(uv_listen(listener_->stream(), 511, on_connection), "uv_listen " + where);
   host_ = host;
   port_ = bound_port(listener_->get());
   return port_;

@@ -14,12 +14,10 @@ namespace common::http {
 
 class Server;
 
-// Ignores SIGPIPE for the whole process (a write to a client that has gone must fail with EPIPE,
-// not kill us), watches the signals, prints the URL line (Server::announce) and runs the loop.
-// The first signal stops `server` within `grace` (what is still unanswered then gets a 503,
-// docs/http.md §11), then on_stopping() runs (close the broker there). Returns 0; 1 if an exception
-// escaped a callback (printed; the loop is then left to the destructors) or if a handle was left
-// open.
+// Ignores SIGPIPE (a write to a client that has gone must fail with EPIPE, not kill us), watches
+// the signals, prints the URL line (Server::announce) and runs the loop. The first signal stops
+// `server` within `grace` (docs/http.md §11), then on_stopping() runs (close the broker there).
+// Returns 0; 1 if an exception escaped a callback (printed) or a handle was left open.
 int serve_until_signal(Loop& loop, Server& server, std::string_view announcement,
                        std::function<void()> on_stopping = {},
                        std::chrono::milliseconds grace = std::chrono::seconds(5));

@@ -131,8 +131,6 @@ struct NoFilesSink final : ResponseSink {
   std::string bytes;
   void on_output(ResponseState& state) override { bytes += std::exchange(state.out, {}); }
   bool congested(const ResponseState&) const override { return false; }
-  void on_drain_wanted(ResponseState&) override {}
-  bool closing(const ResponseState&) const override { return false; }
 };
 }  // namespace
 

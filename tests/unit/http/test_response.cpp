@@ -18,14 +18,11 @@ struct FakeSink final : common::http::ResponseSink {
   std::string bytes;
   int outputs = 0;
   bool full = false;
-  bool stopping = false;
   void on_output(ResponseState& state) override {
     ++outputs;
     bytes += std::exchange(state.out, std::string());
   }
   bool congested(const ResponseState&) const override { return full; }
-  void on_drain_wanted(ResponseState&) override {}
-  bool closing(const ResponseState&) const override { return stopping; }
 };
 
 std::shared_ptr<ResponseState> make_state(FakeSink& sink, std::string method = "GET",
@@ -100,8 +97,7 @@ TEST_CASE("HTTP/1.0 is answered in 1.0 and closes unless keep-alive was asked",
   CHECK(has(sink2.bytes, "Connection: keep-alive\r\n"));
 }
 
-TEST_CASE("Connection: close from the handler or a stopping server is honoured",
-          "[http][response]") {
+TEST_CASE("Connection: close from the handler is honoured", "[http][response]") {
   FakeSink sink;
   auto state = make_state(sink);
   Response res(state);
@@ -111,10 +107,6 @@ TEST_CASE("Connection: close from the handler or a stopping server is honoured",
   CHECK_FALSE(has(sink.bytes, "Content-Length"));  // 204 has no body
   CHECK_FALSE(has(sink.bytes, "ignored"));
   CHECK_FALSE(state->keep_alive);
-  FakeSink stopping;
-  stopping.stopping = true;
-  Response(make_state(stopping)).send(200, "x");
-  CHECK(has(stopping.bytes, "Connection: close\r\n"));
 }
 
 TEST_CASE("streaming without a length is chunked, with one it is counted", "[http][response]") {
