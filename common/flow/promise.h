@@ -278,40 +278,16 @@ struct NodeValue<V> {
 template <typename... Vs>
 using node_value_t = typename NodeValue<Vs...>::type;
 
-// The Node-style callback nfbind hands to the wrapped function. Copyable (std::function needs
-// that); every copy settles the same promise, and only the first call counts.
-template <typename... Vs>
-class NodeCallback {
- public:
-  using Value = node_value_t<Vs...>;
-  explicit NodeCallback(Ref<PromiseState<Value>> state) : state_(std::move(state)) {}
-
-  // Several values construct the tuple in place.
-  void operator()(std::optional<Error> error, Vs... values) const {
-    if (!error) return state_->resolve_value(std::move(values)...);
-    fail(std::make_exception_ptr(ErrorException(std::move(*error))));
-  }
-  void operator()(std::exception_ptr error, Vs... values) const {
-    if (!error) return state_->resolve_value(std::move(values)...);
-    fail(std::move(error));
-  }
-  void fail(std::exception_ptr error) const { state_->reject(std::move(error)); }
-
- private:
-  Ref<PromiseState<Value>> state_;
-};
-
 // The type of the last parameter of a function pointer, a member function pointer, or a
 // callable object with one (non-template) operator(); declarations only, for decltype.
 template <typename... A>
-std::remove_cvref_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>> last_of(
-    TypeList<A...>);
+using last_t = std::remove_cvref_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>>;
 template <typename R, typename... A>
-auto last_parameter(R (*)(A...)) -> decltype(last_of(TypeList<A...>{}));
+auto last_parameter(R (*)(A...)) -> last_t<A...>;
 template <typename R, typename C, typename... A>
-auto last_parameter(R (C::*)(A...)) -> decltype(last_of(TypeList<A...>{}));
+auto last_parameter(R (C::*)(A...)) -> last_t<A...>;
 template <typename R, typename C, typename... A>
-auto last_parameter(R (C::*)(A...) const) -> decltype(last_of(TypeList<A...>{}));
+auto last_parameter(R (C::*)(A...) const) -> last_t<A...>;
 template <typename F>
 auto last_parameter(const F&) -> decltype(last_parameter(&F::operator()));
 
@@ -332,13 +308,23 @@ auto bind_node_function(TypeList<Values...> /*unused*/, Function function, Bound
   using Value = node_value_t<Values...>;
   return [function = std::move(function), ... bound = std::move(bound)](auto&&... args) {
     auto state = make_ref<PromiseState<Value>>();
+    // The Node-style callback; its error is a std::optional<Error> or a std::exception_ptr.
+    // Copyable, as std::function needs: every copy settles the same promise, the first call wins.
+    auto callback = [state](auto error, Values... values) {
+      if (!error) return state->resolve_value(std::move(values)...);
+      if constexpr (std::is_same_v<decltype(error), std::exception_ptr>) {
+        state->reject(std::move(error));
+      } else {
+        state->reject(std::make_exception_ptr(ErrorException(std::move(*error))));
+      }
+    };
     PromiseScheduler::current().post([function, bound...,
-                                      ... args = std::forward<decltype(args)>(args),
-                                      callback = NodeCallback<Values...>(state)]() mutable {
+                                      ... args = std::forward<decltype(args)>(args), state,
+                                      callback]() mutable {
       try {
         std::invoke(function, bound..., std::move(args)..., callback);
       } catch (...) {
-        callback.fail(std::current_exception());  // ignored if it already called back
+        state->reject(std::current_exception());  // ignored if it already called back
       }
     });
     return Access::wrap<Value>(std::move(state));
