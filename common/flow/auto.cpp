@@ -224,15 +224,9 @@ const rapidjson::Value* Results::find(std::string_view task) const {
   return value ? &*value : nullptr;
 }
 
-const rapidjson::Value& Results::at(std::string_view task) const {
+const rapidjson::Value& Results::operator[](std::string_view task) const {
   if (const rapidjson::Value* value = find(task)) return *value;
   throw std::out_of_range("auto: no result for task " + auto_detail::quoted(task));
-}
-
-std::size_t Results::size() const {
-  if (!data_) return 0;
-  return std::count_if(data_->entries.begin(), data_->entries.end(),
-                       [](const auto& entry) { return entry.value.has_value(); });
 }
 
 Json Results::as_json() const {

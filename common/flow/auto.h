@@ -72,19 +72,18 @@ rapidjson::Value to_value(T&& value, Pool& pool) {
 class Results {
  public:
   Results() = default;
-  // The task's entry (it succeeded, or it is the task whose error ended the run): find gives
-  // nullptr when there is none (yet), at and [] throw std::out_of_range naming the task.
+  // Whether the task has an entry: it succeeded, or it is the task whose error ended the run.
   [[nodiscard]] bool has(std::string_view task) const { return find(task) != nullptr; }
-  [[nodiscard]] const rapidjson::Value* find(std::string_view task) const;
-  [[nodiscard]] const rapidjson::Value& at(std::string_view task) const;
-  const rapidjson::Value& operator[](std::string_view task) const { return at(task); }
-  [[nodiscard]] std::size_t size() const;  // how many entries there are
+  // The task's entry; std::out_of_range naming the task when there is none (yet).
+  const rapidjson::Value& operator[](std::string_view task) const;
   // {"user": …, "posts": …}: a deep copy, entries in declaration order (what res.json sends).
   [[nodiscard]] Json as_json() const;
 
  private:
   friend struct auto_detail::AutoRun;
   explicit Results(std::shared_ptr<auto_detail::ResultsData> data) : data_(std::move(data)) {}
+  [[nodiscard]] const rapidjson::Value* find(std::string_view task) const;
+
   std::shared_ptr<auto_detail::ResultsData> data_;
 };
 
@@ -96,7 +95,15 @@ class Done {
  public:
   template <typename... Values>
   void operator()(const std::optional<Error>& error, Values&&... values) const {
-    report(error, pack(std::forward<Values>(values)...));
+    if constexpr (sizeof...(Values) == 0) {
+      report(error, rapidjson::Value());
+    } else if constexpr (sizeof...(Values) == 1) {
+      report(error, auto_detail::to_value(std::forward<Values>(values)..., *pool_));
+    } else {
+      rapidjson::Value array(rapidjson::kArrayType);
+      (array.PushBack(auto_detail::to_value(std::forward<Values>(values), *pool_), *pool_), ...);
+      report(error, std::move(array));
+    }
   }
 
  private:
@@ -104,18 +111,6 @@ class Done {
   Done(std::shared_ptr<auto_detail::AutoRun> run, std::size_t task, auto_detail::Pool& pool)
       : run_(std::move(run)), task_(task), pool_(&pool) {}
 
-  template <typename... Values>
-  rapidjson::Value pack(Values&&... values) const {
-    if constexpr (sizeof...(Values) == 0) {
-      return rapidjson::Value();
-    } else if constexpr (sizeof...(Values) == 1) {
-      return auto_detail::to_value(std::forward<Values>(values)..., *pool_);
-    } else {
-      rapidjson::Value array(rapidjson::kArrayType);
-      (array.PushBack(auto_detail::to_value(std::forward<Values>(values), *pool_), *pool_), ...);
-      return array;
-    }
-  }
   void report(const std::optional<Error>& error, rapidjson::Value value) const;
 
   std::shared_ptr<auto_detail::AutoRun> run_;  // the run lives as long as a callback into it does

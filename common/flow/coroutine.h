@@ -44,19 +44,15 @@ class Awaiter {
   void await_suspend(std::coroutine_handle<> handle) {
     if (!promise_.valid()) throw std::logic_error("co_await on an empty common::Promise");
     auto frame = std::make_shared<Frame>(handle);
+    auto on_fulfilled = [this, frame](promise_detail::stored_t<T> value) {
+      value_.emplace(std::move(value));
+      frame->resume();
+    };
     auto on_rejected = [this, frame](const std::exception_ptr& reason) {
       reason_ = reason;
       frame->resume();
     };
-    if constexpr (std::is_void_v<T>) {
-      std::exchange(promise_, {}).then([frame] { frame->resume(); }, on_rejected);
-    } else {
-      auto on_fulfilled = [this, frame](T value) {
-        value_.emplace(std::move(value));
-        frame->resume();
-      };
-      std::exchange(promise_, {}).then(on_fulfilled, on_rejected);
-    }
+    std::exchange(promise_, {}).then(on_fulfilled, on_rejected);
   }
   T await_resume() {
     if (reason_) std::rethrow_exception(reason_);
@@ -65,7 +61,7 @@ class Awaiter {
 
  private:
   Promise<T> promise_;
-  std::optional<promise_detail::TupleElement<T>> value_;
+  std::optional<promise_detail::stored_t<T>> value_;
   std::exception_ptr reason_;
 };
 

@@ -77,19 +77,16 @@ class Promise {
   Promise<T> fin(Callback callback) const {
     static_assert(std::is_invocable_v<Callback&>, "fin(): the callback takes no arguments");
     auto shared = std::make_shared<Callback>(std::move(callback));  // one for both handlers
+    auto on_fulfilled = [shared](promise_detail::stored_t<T> value) {
+      return promise_detail::after_callback(*shared, [value = std::move(value)]() mutable -> T {
+        return static_cast<T>(std::move(value));  // a Promise<void> drops its std::monostate
+      });
+    };
     auto on_rejected = [shared](const std::exception_ptr& reason) {
       return promise_detail::after_callback(*shared,
                                             [reason]() -> T { std::rethrow_exception(reason); });
     };
-    if constexpr (std::is_void_v<T>) {
-      return then([shared] { return promise_detail::after_callback(*shared, [] {}); }, on_rejected);
-    } else {
-      auto on_fulfilled = [shared](T value) {
-        return promise_detail::after_callback(
-            *shared, [value = std::move(value)]() mutable { return std::move(value); });
-      };
-      return then(std::move(on_fulfilled), on_rejected);
-    }
+    return then(std::move(on_fulfilled), std::move(on_rejected));
   }
   template <typename Callback>
   Promise<T> finally(Callback callback) const {
@@ -129,8 +126,7 @@ class Deferred {
   Deferred() : state_(promise_detail::make_ref<promise_detail::PromiseState<T>>()) {}
   [[nodiscard]] Promise<T> promise() const { return promise_detail::Access::wrap<T>(state_); }
 
-  void resolve(typename promise_detail::PromiseState<T>::Stored value) const
-      requires(!std::is_void_v<T>) {
+  void resolve(promise_detail::stored_t<T> value) const requires(!std::is_void_v<T>) {
     state_->resolve_value(std::move(value));
   }
   void resolve() const requires std::is_void_v<T> { state_->resolve_value(); }
@@ -178,9 +174,6 @@ namespace promise_detail {
 
 template <typename T>
 using AllValue = std::conditional_t<std::is_void_v<T>, void, std::vector<T>>;
-// A Promise<void> contributes std::monostate to the tuple of all(a, b, ...).
-template <typename T>
-using TupleElement = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
 // What all() shares between the handlers it puts on its inputs: each fulfilment fills its slot,
 // the last resolves `result`, the first rejection rejects it. `remaining` counts all() itself
@@ -190,16 +183,12 @@ struct Gathering {
   Gathering(Slots empty_slots, std::size_t inputs)
       : slots(std::move(empty_slots)), remaining(inputs + 1) {}
 
+  // A Promise<void>'s handler is given std::monostate, the value its slot holds.
   template <typename T>
   void wait_for(const std::shared_ptr<Gathering>& self, const Promise<T>& input,
-                std::optional<TupleElement<T>>& slot) {
-    auto on_rejected = [self](const std::exception_ptr& reason) { self->result.reject(reason); };
-    if constexpr (std::is_void_v<T>) {
-      input.then([self, &slot] { self->arrived(slot.emplace()); }, on_rejected);
-    } else {
-      input.then([self, &slot](T value) { self->arrived(slot.emplace(std::move(value))); },
-                 on_rejected);
-    }
+                std::optional<stored_t<T>>& slot) {
+    input.then([self, &slot](stored_t<T> value) { self->arrived(slot.emplace(std::move(value))); },
+               [self](const std::exception_ptr& reason) { self->result.reject(reason); });
   }
 
   // Called with the value just stored, and once by all() itself.
@@ -229,7 +218,7 @@ struct Gathering {
 // time (nothing is cancelled). all({}) fulfils with {}; Promise<void> inputs give Promise<void>.
 template <typename T>
 Promise<promise_detail::AllValue<T>> all(const std::vector<Promise<T>>& promises) {
-  using Slots = std::vector<std::optional<promise_detail::TupleElement<T>>>;
+  using Slots = std::vector<std::optional<promise_detail::stored_t<T>>>;
   auto gathering = std::make_shared<promise_detail::Gathering<promise_detail::AllValue<T>, Slots>>(
       Slots(promises.size()), promises.size());
   for (std::size_t i = 0; i < promises.size(); ++i)
@@ -241,10 +230,10 @@ Promise<promise_detail::AllValue<T>> all(const std::vector<Promise<T>>& promises
 // all(a, b, ...) for promises of different types: Promise<std::tuple<A, B, ...>> (a
 // Promise<void> contributes std::monostate). spread() unpacks the tuple into arguments.
 template <typename... Ts>
-requires(sizeof...(Ts) >= 1) Promise<std::tuple<promise_detail::TupleElement<Ts>...>> all(
+requires(sizeof...(Ts) >= 1) Promise<std::tuple<promise_detail::stored_t<Ts>...>> all(
     const Promise<Ts>&... promises) {
-  using Slots = std::tuple<std::optional<promise_detail::TupleElement<Ts>>...>;
-  using Result = std::tuple<promise_detail::TupleElement<Ts>...>;
+  using Slots = std::tuple<std::optional<promise_detail::stored_t<Ts>>...>;
+  using Result = std::tuple<promise_detail::stored_t<Ts>...>;
   auto gathering =
       std::make_shared<promise_detail::Gathering<Result, Slots>>(Slots(), sizeof...(Ts));
   std::apply([&](auto&... slot) { (gathering->wait_for(gathering, promises, slot), ...); },
@@ -289,40 +278,16 @@ struct NodeValue<V> {
 template <typename... Vs>
 using node_value_t = typename NodeValue<Vs...>::type;
 
-// The Node-style callback nfbind hands to the wrapped function. Copyable (std::function needs
-// that); every copy settles the same promise, and only the first call counts.
-template <typename... Vs>
-class NodeCallback {
- public:
-  using Value = node_value_t<Vs...>;
-  explicit NodeCallback(Ref<PromiseState<Value>> state) : state_(std::move(state)) {}
-
-  // Several values construct the tuple in place.
-  void operator()(std::optional<Error> error, Vs... values) const {
-    if (!error) return state_->resolve_value(std::move(values)...);
-    fail(std::make_exception_ptr(ErrorException(std::move(*error))));
-  }
-  void operator()(std::exception_ptr error, Vs... values) const {
-    if (!error) return state_->resolve_value(std::move(values)...);
-    fail(std::move(error));
-  }
-  void fail(std::exception_ptr error) const { state_->reject(std::move(error)); }
-
- private:
-  Ref<PromiseState<Value>> state_;
-};
-
 // The type of the last parameter of a function pointer, a member function pointer, or a
 // callable object with one (non-template) operator(); declarations only, for decltype.
 template <typename... A>
-std::remove_cvref_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>> last_of(
-    TypeList<A...>);
+using last_t = std::remove_cvref_t<std::tuple_element_t<sizeof...(A) - 1, std::tuple<A...>>>;
 template <typename R, typename... A>
-auto last_parameter(R (*)(A...)) -> decltype(last_of(TypeList<A...>{}));
+auto last_parameter(R (*)(A...)) -> last_t<A...>;
 template <typename R, typename C, typename... A>
-auto last_parameter(R (C::*)(A...)) -> decltype(last_of(TypeList<A...>{}));
+auto last_parameter(R (C::*)(A...)) -> last_t<A...>;
 template <typename R, typename C, typename... A>
-auto last_parameter(R (C::*)(A...) const) -> decltype(last_of(TypeList<A...>{}));
+auto last_parameter(R (C::*)(A...) const) -> last_t<A...>;
 template <typename F>
 auto last_parameter(const F&) -> decltype(last_parameter(&F::operator()));
 
@@ -343,13 +308,23 @@ auto bind_node_function(TypeList<Values...> /*unused*/, Function function, Bound
   using Value = node_value_t<Values...>;
   return [function = std::move(function), ... bound = std::move(bound)](auto&&... args) {
     auto state = make_ref<PromiseState<Value>>();
+    // The Node-style callback; its error is a std::optional<Error> or a std::exception_ptr.
+    // Copyable, as std::function needs: every copy settles the same promise, the first call wins.
+    auto callback = [state](auto error, Values... values) {
+      if (!error) return state->resolve_value(std::move(values)...);
+      if constexpr (std::is_same_v<decltype(error), std::exception_ptr>) {
+        state->reject(std::move(error));
+      } else {
+        state->reject(std::make_exception_ptr(ErrorException(std::move(*error))));
+      }
+    };
     PromiseScheduler::current().post([function, bound...,
-                                      ... args = std::forward<decltype(args)>(args),
-                                      callback = NodeCallback<Values...>(state)]() mutable {
+                                      ... args = std::forward<decltype(args)>(args), state,
+                                      callback]() mutable {
       try {
         std::invoke(function, bound..., std::move(args)..., callback);
       } catch (...) {
-        callback.fail(std::current_exception());  // ignored if it already called back
+        state->reject(std::current_exception());  // ignored if it already called back
       }
     });
     return Access::wrap<Value>(std::move(state));

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "common/flow/promise_error.h"
@@ -153,7 +154,9 @@ class PromiseStateBase : public PromiseNode {
   bool followed_ = false;                         // some promise has adopted this one
 };
 
-struct Nothing {};  // the stored "value" of a Promise<void>
+// What a Promise<T> holds once fulfilled: its value, or std::monostate for a Promise<void>.
+template <typename T>
+using stored_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
 
 // Promise<X> → X, anything else → itself (void stays void).
 template <typename R>
@@ -186,7 +189,7 @@ struct Access {
 template <typename T>
 class PromiseState : public PromiseStateBase {
  public:
-  using Stored = std::conditional_t<std::is_void_v<T>, Nothing, T>;
+  using Stored = stored_t<T>;
 
   // Resolution from the outside (a deferred, a handler's result): the first call wins.
   template <typename... Args>
