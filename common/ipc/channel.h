@@ -1,8 +1,8 @@
 // ipc/channel.h: one end of a Node-compatible IPC channel (JSON lines on a pipe, docs/ipc.md §2
 // and §3: blank lines and Node's internal messages are skipped), and the LineFramer that cuts
 // its byte stream into lines. The broker uses it on the pipe uv_spawn created for a worker, the
-// worker on the fd named by NODE_CHANNEL_FD. Each message sent is one uv_write: libuv writes at
-// once when nothing is queued, and otherwise keeps the messages in order.
+// worker on the fd named by NODE_CHANNEL_FD. A message is written at once when no write is in
+// flight; the ones sent meanwhile follow together, in order, in the next write.
 #pragma once
 
 #include <uv.h>
@@ -77,7 +77,7 @@ class IpcChannel {
   // Writes one message: `json_line` is compact JSON *without* the newline. A failed write ends
   // the channel from the loop (the end handler runs then), never inside this call; on a channel
   // that has ended or been closed the message is dropped.
-  void send(std::string json_line);
+  void send(std::string_view json_line);
 
   // Stops reading and closes the pipe (the destructor does too); idempotent. Unsent messages are
   // dropped; no handler is called afterwards. The handlers are kept, as close() may run inside
@@ -86,13 +86,14 @@ class IpcChannel {
   [[nodiscard]] bool is_open() const noexcept { return pipe_.is_open(); }
   // Bytes libuv still holds in its write queue: what the peer has not taken yet.
   [[nodiscard]] size_t pending_bytes() const noexcept {
-    return is_open() ? pipe_->write_queue_size : 0;
+    return is_open() ? pipe_->write_queue_size + waiting_.size() : 0;
   }
 
  private:
   struct WriteRequest;
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void on_written(uv_write_t* req, int status);
+  void write_waiting();
   void take_chunk(std::string_view chunk);
   void end(std::optional<Error> error);
 
@@ -101,6 +102,8 @@ class IpcChannel {
   // One read buffer reused for every read: libuv never has two reads in flight on a stream and
   // take_chunk() copies whatever it keeps, so the buffer is free again when on_read returns.
   std::vector<char> read_buffer_;
+  std::string waiting_;  // messages sent while a write is in flight, newline-terminated
+  bool writing_ = false;
   MessageHandler on_message_;
   EndHandler on_end_;
   InvalidHandler on_invalid_;

@@ -174,7 +174,8 @@ size_t readable_now(int fd) {
 
 }  // namespace
 
-TEST_CASE("send() writes at once when nothing is queued before it", "[ipc_channel]") {
+TEST_CASE("send() writes at once, and what is sent meanwhile follows in one write",
+          "[ipc_channel]") {
   common::Loop loop;
   SocketPair pair;
   {
@@ -183,7 +184,12 @@ TEST_CASE("send() writes at once when nothing is queued before it", "[ipc_channe
     sender.send("{\"n\":1}");
     REQUIRE(readable_now(pair.fds[1]) == 8);  // before the loop even ran: uv_write wrote it
     sender.send("{\"n\":2}");
-    REQUIRE(readable_now(pair.fds[1]) == 16);
+    sender.send("{\"n\":3}");
+    REQUIRE(readable_now(pair.fds[1]) == 8);  // the first write has not called back yet
+    REQUIRE(sender.pending_bytes() == 16);
+    for (int turn = 0; turn < 10 && readable_now(pair.fds[1]) < 24; ++turn)
+      uv_run(&loop.get(), UV_RUN_NOWAIT);
+    REQUIRE(readable_now(pair.fds[1]) == 24);  // both, in order, once the first is done
     REQUIRE(sender.pending_bytes() == 0);
   }
   ::close(pair.fds[1]);
