@@ -303,6 +303,14 @@ template <typename... Vs>
 using explicit_values_t = std::conditional_t<std::is_same_v<TypeList<Vs...>, TypeList<void>>,
                                              TypeList<>, TypeList<Vs...>>;
 
+// A Node-style callback's error as a rejection reason, null for none (std::nullopt, nullptr).
+inline std::exception_ptr reason_of(std::exception_ptr error) {
+  return error;
+}
+inline std::exception_ptr reason_of(std::optional<Error> error) {
+  return error ? std::make_exception_ptr(ErrorException(std::move(*error))) : nullptr;
+}
+
 template <typename... Values, typename Function, typename... Bound>
 auto bind_node_function(TypeList<Values...> /*unused*/, Function function, Bound... bound) {
   using Value = node_value_t<Values...>;
@@ -311,12 +319,8 @@ auto bind_node_function(TypeList<Values...> /*unused*/, Function function, Bound
     // The Node-style callback; its error is a std::optional<Error> or a std::exception_ptr.
     // Copyable, as std::function needs: every copy settles the same promise, the first call wins.
     auto callback = [state](auto error, Values... values) {
-      if (!error) return state->resolve_value(std::move(values)...);
-      if constexpr (std::is_same_v<decltype(error), std::exception_ptr>) {
-        state->reject(std::move(error));
-      } else {
-        state->reject(std::make_exception_ptr(ErrorException(std::move(*error))));
-      }
+      if (std::exception_ptr reason = reason_of(std::move(error))) return state->reject(reason);
+      state->resolve_value(std::move(values)...);
     };
     PromiseScheduler::current().post([function, bound...,
                                       ... args = std::forward<decltype(args)>(args), state,

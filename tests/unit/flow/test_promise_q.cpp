@@ -334,9 +334,19 @@ TEST_CASE("Q nfbind: bound arguments, several values, no value, move-only values
   // partial (underscore's _.partial) with named value types.
   auto users = common::nfbind<common::Json>(common::partial(&FakeBroker::query, &broker, "users"));
   users(4).then([&](const common::Json& json) { seen.push_back(common::to_json(json)); });
+  // A generic callable may call back with std::nullopt, a plain common::Error or nullptr.
+  auto generic = common::nfbind<int>([](int n, auto cb) {
+    if (n == 1) return cb(std::nullopt, 1);
+    if (n == 2) return cb(common::Error{"EPLAIN", "a plain error"}, 0);
+    cb(nullptr, 3);
+  });
+  for (int n : {1, 2, 3})
+    generic(n).then([&](int v) { seen.push_back("generic " + std::to_string(v)); },
+                    [&](const common::Error& e) { seen.push_back("generic " + e.code); });
   t.run();
   CHECK(seen == std::vector<std::string>{"10-5=5", "1one", "void", R"({"bucket":"posts","id":3})",
-                                         R"({"bucket":"users","id":4})"});
+                                         R"({"bucket":"users","id":4})", "generic 1",
+                                         "generic EPLAIN", "generic 3"});
   CHECK(broker.queries == 2);
   REQUIRE(t.loop.close() == 0);
 }
