@@ -84,7 +84,7 @@ class IpcChannel {
   // one: with the pipe closed (and pipe->data cleared) they are never called again.
   void close() noexcept { pipe_.close(); }
   [[nodiscard]] bool is_open() const noexcept { return pipe_.is_open(); }
-  // Bytes libuv still holds in its write queue: what the peer has not taken yet.
+  // Bytes not yet taken by the peer: in libuv's write queue or waiting for the write in flight.
   [[nodiscard]] size_t pending_bytes() const noexcept {
     return is_open() ? pipe_->write_queue_size + waiting_.size() : 0;
   }

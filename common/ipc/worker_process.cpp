@@ -99,7 +99,7 @@ std::string WorkerProcess::describe_end() const {
 
 void WorkerProcess::send(PendingQuery query) {
   query.started = single_use_ ? spawned_at_ : Clock::now();  // fork mode: spawning counts
-  channel_.send(query.request);
+  channel_.send(std::exchange(query.request, {}));           // not needed once written
   query_ = std::move(query);
   start_timer(limits_.query_timeout_ms);
 }
